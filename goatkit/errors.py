@@ -1,0 +1,50 @@
+"""Error responses: one clear sentence for the user, details in the log, never a stack trace.
+
+HTTP errors keep their status and say what was wrong; unexpected exceptions are logged with the request id and the
+user sees "Something went wrong (ref <id>)".  JSON clients (``Accept: application/json`` or ``/api/`` paths) get
+``{"error": {"status", "message", "ref"}}``; browsers get a small HTML page.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, g, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+log = logging.getLogger("goatkit.errors")
+
+
+def wants_json() -> bool:
+    """Whether the current request expects JSON rather than HTML."""
+    if request.path.startswith("/api/"):
+        return True
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+
+
+def error_response(status: int, message: str) -> Response:
+    """Render an error as JSON or HTML for the current request."""
+    ref = g.get("request_id", "-")
+    if wants_json():
+        response = jsonify(error={"status": status, "message": message, "ref": ref})
+    else:
+        html = render_template("goatkit/error.html", status=status, message=message, ref=ref)
+        response = Response(html, mimetype="text/html")
+    response.status_code = status
+    return response
+
+
+def init_error_handlers(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException) -> Response:
+        if isinstance(error, InternalServerError):
+            return _unexpected(error.original_exception or error)
+        status = error.code or 500
+        return error_response(status, error.description or error.name)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: BaseException) -> Response:
+        ref = g.get("request_id", "-")
+        log.error("unhandled error on %s %s", request.method, request.path, exc_info=error)
+        return error_response(500, f"Something went wrong (ref {ref}).")
