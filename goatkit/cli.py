@@ -1,0 +1,83 @@
+"""The ``gotrs`` command line: platform commands here, application commands added by the app.
+
+Applications call :func:`build_cli` with their app factory and add their own groups (``db``, ``seed`` ...).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+from flask import Flask
+
+from goatkit.platform import current_platform
+
+AppFactory = Callable[..., Flask]
+
+
+def build_cli(create_app: AppFactory, *, name: str = "gotrs") -> click.Group:
+    """Return the root command group with ``serve`` and ``check``."""
+
+    @click.group(name=name, context_settings={"help_option_names": ["-h", "--help"]})
+    @click.pass_context
+    def cli(ctx: click.Context) -> None:
+        """GOTRS command line."""
+        ctx.obj = create_app
+
+    @cli.command()
+    @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+    @click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
+    @click.option(
+        "--workers",
+        default=0,
+        type=click.IntRange(0, 64),
+        help="Serve with gunicorn and this many worker processes (0: the development server).",
+    )
+    @click.option("--debug/--no-debug", default=False, help="Development server with the debugger and reloader.")
+    def serve(host: str, port: int, workers: int, debug: bool) -> None:
+        """Serve the web application."""
+        if workers:
+            _serve_gunicorn(create_app, host, port, workers)
+            return
+        app = create_app()
+        click.echo(f"GOTRS serving on http://{host}:{port}/  (database: {_describe_db(app)})")
+        app.run(host=host, port=port, debug=debug, use_reloader=debug, threaded=True)
+
+    @cli.command()
+    def check() -> None:
+        """Validate every YAML file (modules, routes, themes); exit 1 with file:line errors."""
+        from goatkit.checks import check_tree
+
+        app = create_app()
+        problems, checked = check_tree(current_platform(app))
+        for problem in problems:
+            click.echo(str(problem), err=True)
+        if problems:
+            click.echo(f"{len(problems)} problem(s) in {checked} file(s).", err=True)
+            sys.exit(1)
+        click.echo(f"{checked} YAML file(s) OK.")
+
+    return cli
+
+
+def _describe_db(app: Flask) -> str:
+    url = current_platform(app).engine.url
+    return url.render_as_string(hide_password=True)
+
+
+def _serve_gunicorn(create_app: AppFactory, host: str, port: int, workers: int) -> None:
+    from gunicorn.app.base import BaseApplication
+
+    class _Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("accesslog", None)
+
+        def load(self) -> Any:
+            return create_app()
+
+    click.echo(f"GOTRS serving on http://{host}:{port}/ with {workers} gunicorn workers")
+    _Server().run()
