@@ -1,0 +1,1 @@
+"""Tickets: the hand-written ticket module (numbers, lifecycle, history) on top of GoatKit."""
