@@ -1,0 +1,1 @@
+"""Server-rendered web pages of GOTRS that are not generated from YAML modules (the start page, for now)."""

@@ -1,0 +1,1 @@
+"""Tests in a real browser (Debian chromium driven by Playwright)."""
