@@ -42,8 +42,10 @@ wait_for() {  # wait_for NAME CMD...
 
 start_postgres() {
   local bin; bin=$(pg_bin); [ -n "$bin" ] || { log "PostgreSQL 15 missing"; return 1; }
-  local data="$RUN/pg"
-  mkdir -p "$data"; chown -R postgres:postgres "$RUN/pg" 2>/dev/null || true
+  # The cluster lives outside the checkout: the postgres user may not be able to enter it (mktemp -d is 0700).
+  local data; data=$(mktemp -d /tmp/gotrs-test-pg.XXXXXX)
+  echo "$data" > "$RUN/pg.path"
+  chown -R postgres:postgres "$data" 2>/dev/null || true
   local as=(); [ "$(id -u)" = 0 ] && as=(runuser -u postgres --)
   "${as[@]}" "$bin/initdb" -D "$data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >/dev/null || return 1
   "${as[@]}" "$bin/pg_ctl" -D "$data" -l "$data/server.log" -w \
@@ -75,10 +77,12 @@ start_redis() {
 
 stop_all() {
   local bin; bin=$(pg_bin)
-  if [ -n "$bin" ] && [ -f "$RUN/pg/postmaster.pid" ]; then
+  local pg_data=""; [ -f "$RUN/pg.path" ] && pg_data=$(cat "$RUN/pg.path")
+  if [ -n "$bin" ] && [ -n "$pg_data" ] && [ -f "$pg_data/postmaster.pid" ]; then
     local as=(); [ "$(id -u)" = 0 ] && as=(runuser -u postgres --)
-    "${as[@]}" "$bin/pg_ctl" -D "$RUN/pg" -m immediate stop >/dev/null 2>&1 || true
+    "${as[@]}" "$bin/pg_ctl" -D "$pg_data" -m immediate stop >/dev/null 2>&1 || true
   fi
+  [ -n "$pg_data" ] && rm -rf "$pg_data"
   [ -f "$RUN/mariadb/mysqld.pid" ] && kill "$(cat "$RUN/mariadb/mysqld.pid")" 2>/dev/null || true
   [ -f "$RUN/redis.pid" ] && kill "$(cat "$RUN/redis.pid")" 2>/dev/null || true
   sleep 0.5

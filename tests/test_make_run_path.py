@@ -55,6 +55,7 @@ def test_init_seed_serve_on_an_empty_directory(workdir: tuple[Path, dict[str, st
     again = run_gotrs(cwd, env, "db", "init")
     assert again.returncode == 0, again.stderr
     assert "Database already initialised" in again.stdout and password not in again.stdout
+    assert "Admin login: root@localhost" in again.stdout
     assert run_gotrs(cwd, env, "db", "upgrade").returncode == 0
     assert run_gotrs(cwd, env, "db", "status").returncode == 0
 
@@ -74,20 +75,13 @@ def test_init_seed_serve_on_an_empty_directory(workdir: tuple[Path, dict[str, st
     )
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                status, _ = get(f"{base}/healthz")
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    pytest.fail("the server did not start")
-                time.sleep(0.2)
+        status = wait_until_up(f"{base}/healthz", server)
         assert status == 200
         assert get(f"{base}/readyz") == (200, '{"checks":{"database":"ok","schema":"ok"},"status":"ready"}\n')
         status, page = get(f"{base}/")
         assert status == 200
         assert "GOTRS" in page
+        assert "201 in total" in page  # the OTRS welcome ticket and the 200 demo tickets
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -113,3 +107,52 @@ def test_check_reports_bad_yaml_with_exit_status(tmp_path: Path) -> None:
     assert f"{extra / 'bad.yaml'}:2: fields.0.type: Value error, unknown field type 'nope'" in result.stderr
     ok = run_gotrs(tmp_path, {**env, "GOTRS_MODULES_PATH": ""}, "check")
     assert ok.returncode == 0, ok.stderr
+
+
+def wait_until_up(url: str, server: subprocess.Popen[str]) -> int:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            return get(url)[0]
+        except OSError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                output = server.stdout.read() if server.poll() is not None and server.stdout else ""
+                pytest.fail(f"the server did not start: {output}")
+            time.sleep(0.2)
+
+
+def test_serve_with_gunicorn_workers(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GOTRS_")}
+    assert run_gotrs(tmp_path, env, "db", "init").returncode == 0
+    port = free_port()
+    server = subprocess.Popen(
+        [GOTRS, "serve", "--port", str(port), "--workers", "2"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert wait_until_up(f"http://127.0.0.1:{port}/healthz", server) == 200
+        statuses = {get(f"http://127.0.0.1:{port}/readyz")[0] for _ in range(6)}
+        assert statuses == {200}
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
+    output = server.stdout.read() if server.stdout else ""
+    assert "with 2 gunicorn workers" in output
+    assert output.count("Booting worker") == 2
+
+
+def test_module_level_wsgi_app_is_built_lazily(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from werkzeug.test import Client
+
+    import gotrs_app
+
+    monkeypatch.setenv("GOTRS_VAR_DIR", str(tmp_path / "var"))
+    lazy = gotrs_app._LazyApp()
+    assert not (tmp_path / "var").exists()  # importing and creating it has no side effect
+    response = Client(lazy).get("/healthz")
+    assert response.status_code == 200
+    assert (tmp_path / "var" / "secret_key").exists()

@@ -58,6 +58,7 @@ def db_init(ctx: click.Context) -> None:
         return
     if not inserted:
         click.echo(f"Database already initialised (schema at {MIGRATIONS.current(engine)}).")
+        click.echo(f"Admin login: {ADMIN_LOGIN}  (password as set at the first `gotrs db init`)")
         return
     click.echo(f"Database initialised at {engine.url.render_as_string()} (schema {MIGRATIONS.head()}).")
     if generated:
