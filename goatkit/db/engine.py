@@ -54,13 +54,21 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
     engine = create_engine(url, **options)
     if backend == "sqlite":
         event.listen(engine, "connect", _sqlite_on_connect)
+        event.listen(engine, "begin", _sqlite_on_begin)
     return engine
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    # pysqlite's own transaction handling defers BEGIN until the first write and breaks SAVEPOINTs; take it over
+    # (the workaround SQLAlchemy documents) so a SQLAlchemy transaction is a real SQLite transaction.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
         for pragma in SQLITE_PRAGMAS:
             cursor.execute(pragma)
     finally:
         cursor.close()
+
+
+def _sqlite_on_begin(conn: Any) -> None:
+    conn.exec_driver_sql("BEGIN")
