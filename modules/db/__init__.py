@@ -3,7 +3,12 @@
 from pathlib import Path
 
 from goatkit.db.migrate import Migrations
+from goatkit.db.tables import goatkit_metadata
+from modules.db.schema import metadata
 
 MIGRATIONS = Migrations(Path(__file__).resolve().parent / "migrations")
 
-__all__ = ["MIGRATIONS"]
+#: Everything the migrations create: the OTRS schema (with GOTRS's additions) and GoatKit's own tables.
+ALL_METADATA = (metadata, goatkit_metadata)
+
+__all__ = ["ALL_METADATA", "MIGRATIONS"]

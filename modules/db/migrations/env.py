@@ -6,10 +6,10 @@ from alembic import context
 from sqlalchemy import Engine
 
 from goatkit.db import make_engine
-from modules.db.schema import metadata
+from modules.db import ALL_METADATA
 
 config = context.config
-target_metadata = metadata
+target_metadata = list(ALL_METADATA)
 
 
 def run_migrations_offline() -> None:
