@@ -18,6 +18,7 @@ from goatkit.errors import init_error_handlers
 from goatkit.logs import configure_logging, init_request_logging
 from goatkit.platform import Platform, current_platform
 from goatkit.settings import Settings, load_settings
+from modules.settings import GotrsSettings
 
 ROOT = Path(__file__).resolve().parent
 GOATKIT_DIR = ROOT / "goatkit"
@@ -25,7 +26,7 @@ GOATKIT_DIR = ROOT / "goatkit"
 
 def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     """Build the GOTRS Flask app.  ``config`` overrides settings (keys as in :class:`goatkit.settings.Settings`)."""
-    settings = config if isinstance(config, Settings) else load_settings(**(config or {}))
+    settings = config if isinstance(config, Settings) else load_settings(GotrsSettings, **(config or {}))
     configure_logging(settings.log_level, settings.log_format)
 
     app = Flask("gotrs", static_folder=str(GOATKIT_DIR / "static"), static_url_path="/static", root_path=str(ROOT))

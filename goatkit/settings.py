@@ -15,10 +15,12 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, YamlConfigSettingsSource
+
+S = TypeVar("S", bound="Settings")
 
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
 
@@ -73,9 +75,12 @@ class Settings(BaseSettings):
         return [Path(part) for part in self.modules_path.split(os.pathsep) if part.strip()]
 
 
-def load_settings(**overrides: Any) -> Settings:
-    """Read settings and fill in the derived defaults (database URL, persisted secret key)."""
-    settings = Settings(**overrides)
+def load_settings(settings_class: type[S] | None = None, **overrides: Any) -> S:
+    """Read settings and fill in the derived defaults (database URL, persisted secret key).
+
+    Applications add their own settings by subclassing :class:`Settings` and passing the subclass.
+    """
+    settings: S = (settings_class or Settings)(**overrides)  # type: ignore[assignment]
     config_file = _config_file()
     if config_file is not None:
         settings.config = str(config_file)

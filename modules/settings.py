@@ -1,0 +1,20 @@
+"""GOTRS's own settings, on top of GoatKit's (same sources: ``GOTRS_*`` environment, YAML file, defaults).
+
+They mirror OTRS SysConfig options where GOTRS follows OTRS behaviour, and keep OTRS's defaults.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from goatkit.settings import Settings
+
+
+class GotrsSettings(Settings):
+    system_id: str = Field(default="10", pattern=r"^\d{1,10}$", description="OTRS SystemID, used in ticket numbers")
+    customer_group_support: bool = Field(
+        default=False, description="OTRS CustomerGroupSupport: customers see only queues of their groups"
+    )
+    customer_disable_company_ticket_access: bool = Field(
+        default=False, description="OTRS Ticket::Frontend::CustomerDisableCompanyTicketAccess"
+    )
