@@ -41,7 +41,11 @@ def init_error_handlers(app: Flask) -> None:
         if isinstance(error, InternalServerError):
             return _unexpected(error.original_exception or error)
         status = error.code or 500
-        return error_response(status, error.description or error.name)
+        response = error_response(status, error.description or error.name)
+        for name, value in error.get_headers():  # Allow on 405, Retry-After on 429/503, WWW-Authenticate on 401
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(error: BaseException) -> Response:
