@@ -39,6 +39,9 @@ class Counters(Protocol):
     def reset(self, key: str) -> None:
         """Forget ``key``."""
 
+    def seconds_left(self, key: str) -> int:
+        """Seconds until the current window of ``key`` ends (0 when it has none): a ``Retry-After`` value."""
+
 
 class RedisCounters:
     def __init__(self, client: redis.Redis) -> None:
@@ -57,6 +60,9 @@ class RedisCounters:
 
     def reset(self, key: str) -> None:
         self.client.delete(KEY_PREFIX + key)
+
+    def seconds_left(self, key: str) -> int:
+        return max(int(self.client.ttl(KEY_PREFIX + key)), 0)  # -2 (no key) and -1 (no expiry) mean none
 
 
 class DatabaseCounters:
@@ -99,6 +105,12 @@ class DatabaseCounters:
     def reset(self, key: str) -> None:
         with self.engine.begin() as conn:
             conn.execute(delete(goatkit_counter).where(goatkit_counter.c.counter_key == key))
+
+    def seconds_left(self, key: str) -> int:
+        query = select(goatkit_counter.c.window_end).where(goatkit_counter.c.counter_key == key)
+        with self.engine.connect() as conn:
+            window_end = conn.execute(query).scalar()
+        return max(int(window_end or 0) - int(time.time()), 0)
 
 
 def counters_for(platform: Platform) -> Counters:

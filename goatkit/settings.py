@@ -24,6 +24,12 @@ S = TypeVar("S", bound="Settings")
 
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
 
+#: The Content-Security-Policy every response carries (docs/FRONTEND.md: the page shell works under it).
+DEFAULT_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
 
 def _config_file() -> Path | None:
     explicit = os.environ.get("GOTRS_CONFIG")
@@ -46,6 +52,21 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"
     config: str = Field(default="", description="Path of the YAML config file that was read (informational)")
+    routes_watch: bool = Field(default=False, description="Reload routes/*.yaml when they change (development)")
+
+    # Sign-in (goatkit.auth)
+    auth_access_token_seconds: int = Field(default=900, ge=1, description="Lifetime of an access token")
+    auth_refresh_token_seconds: int = Field(default=7 * 24 * 3600, ge=1, description="Lifetime of a sign-in session")
+    auth_cookie_secure: Literal["auto", "always", "never"] = Field(
+        default="auto", description="Secure flag on sign-in cookies; auto: when the request came over https"
+    )
+    auth_login_failures: int = Field(default=5, ge=1, description="Failed sign-ins per login before a lock-out")
+    auth_ip_failures: int = Field(default=20, ge=1, description="Failed sign-ins per client IP before a lock-out")
+    auth_failure_window_seconds: int = Field(default=300, ge=1, description="Window in which failures count")
+    auth_lockout_seconds: int = Field(default=30, ge=1, description="First lock-out; each further one doubles")
+    auth_lockout_max_seconds: int = Field(default=3600, ge=1, description="Longest lock-out")
+    auth_session_touch_seconds: int = Field(default=60, ge=0, description="How often a session's last-seen is saved")
+    content_security_policy: str = Field(default=DEFAULT_CSP, description="Content-Security-Policy header value")
 
     @field_validator("log_level", mode="before")
     @classmethod
