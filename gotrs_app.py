@@ -5,10 +5,13 @@ GoatKit (``goatkit/``) is the platform; the helpdesk lives in ``modules/``.  Thi
 
 from __future__ import annotations
 
+import importlib
+import sys
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import click
 from flask import Flask
 from jinja2 import ChoiceLoader, FileSystemLoader
 
@@ -17,11 +20,22 @@ from goatkit.cli import build_cli
 from goatkit.errors import init_error_handlers
 from goatkit.logs import configure_logging, init_request_logging
 from goatkit.platform import Platform, current_platform
+from goatkit.routing import RouteError, init_routes
+from goatkit.security import init_security_headers
 from goatkit.settings import Settings, load_settings
 from modules.settings import GotrsSettings
 
 ROOT = Path(__file__).resolve().parent
 GOATKIT_DIR = ROOT / "goatkit"
+
+#: Modules that register route handlers and middleware tokens when imported (``@handler``, ``@middleware``).
+#: The route files may only name what these register; nothing is discovered by scanning the file system.
+ROUTE_MODULES = (
+    "goatkit.health",
+    "modules.web.home",
+    "modules.auth",  # sign-in pages, auth API, admin sessions; tokens auth, agent, customer, csrf
+    "modules.permissions.tokens",  # admin, queue_*, queue_access_*, ticket_access_*
+)
 
 
 def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
@@ -39,12 +53,15 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     init_request_logging(app)
     init_error_handlers(app)
 
-    app.register_blueprint(health.bp)
     health.READINESS_CHECKS["schema"] = _schema_ready
 
-    from modules.web.home import bp as home_bp
+    init_security_headers(app)
+    for module in ROUTE_MODULES:
+        importlib.import_module(module)
+    from modules.auth import init_auth
 
-    app.register_blueprint(home_bp)
+    init_auth(app)
+    init_routes(app, ROOT / "routes", watch=settings.routes_watch)
     return app
 
 
@@ -59,12 +76,18 @@ def _schema_ready() -> str | None:
 
 def main() -> None:
     """Entry point of the ``gotrs`` console script."""
+    from goatkit.routing.cli import routes
     from modules.db.commands import db, seed
 
     cli = build_cli(create_app)
     cli.add_command(db)
     cli.add_command(seed)
-    cli()
+    cli.add_command(routes)
+    try:
+        cli()
+    except RouteError as exc:  # route files that cannot be served stop every command, with every problem listed
+        click.echo(str(exc), err=True)
+        sys.exit(1)
 
 
 class _LazyApp:

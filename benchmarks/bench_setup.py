@@ -60,7 +60,7 @@ def run_once(url: str | None) -> dict[str, float]:
 
         def initial() -> None:
             with engine.begin() as conn:
-                insert_initial_data(conn, admin_password="bench-password-1")
+                insert_initial_data(conn, admin_password="bench-password-1")  # noqa: S106 - a throwaway database
 
         def demo() -> None:
             with engine.begin() as conn:

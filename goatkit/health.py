@@ -3,6 +3,10 @@
 ``/healthz`` answers while the process serves requests.  ``/readyz`` also checks that the database answers and that
 its schema is initialised, and that Redis answers when one is configured; it returns 503 with the failing check
 named otherwise, so an orchestrator holds traffic back until ``gotrs db init`` has run.
+
+The views register as the handlers ``healthz`` and ``readyz``; the application's route files give them their URLs::
+
+    - {path: /healthz, handler: healthz}
 """
 
 from __future__ import annotations
@@ -10,26 +14,25 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from flask import Blueprint, Response, jsonify
+from flask import Response, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from goatkit.platform import current_platform
+from goatkit.routing.registry import handler
 
 log = logging.getLogger("goatkit.health")
-
-bp = Blueprint("goatkit_health", __name__)
 
 #: Extra readiness checks registered by the application: name -> callable returning None or a problem sentence.
 READINESS_CHECKS: dict[str, Callable[[], str | None]] = {}
 
 
-@bp.get("/healthz")
+@handler("healthz")
 def healthz() -> Response:
     return jsonify(status="ok")
 
 
-@bp.get("/readyz")
+@handler("readyz")
 def readyz() -> tuple[Response, int]:
     checks: dict[str, str] = {}
     platform = current_platform()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from goatkit.auth.ldap import LdapSettings
 from goatkit.settings import Settings
 
 
@@ -17,4 +18,7 @@ class GotrsSettings(Settings):
     )
     customer_disable_company_ticket_access: bool = Field(
         default=False, description="OTRS Ticket::Frontend::CustomerDisableCompanyTicketAccess"
+    )
+    ldap: LdapSettings | None = Field(
+        default=None, description="LDAP sign-in for agents (OTRS AuthModule::LDAP); unset: database passwords only"
     )

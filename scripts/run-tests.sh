@@ -12,6 +12,7 @@ echo "== mypy (strict on goatkit/)"
 $BIN/mypy goatkit
 echo "== gotrs check"
 $BIN/gotrs check
+$BIN/gotrs routes verify   # the route table must match routes/manifest.baseline.json
 
 scripts/ensure-browser.sh || echo "[run-tests] no browser available; browser tests will skip (fail under CI=true)"
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Start or stop the real services the test suite uses, on loopback, in a throwaway directory.
 #   scripts/test-services.sh start   -> installs what is missing (apt-get), starts PostgreSQL 15,
-#                                       MariaDB and Redis, writes their URLs to var/test-services.env
+#                                       MariaDB, Redis and OpenLDAP (scripts/test-ldap.sh), writes their URLs to var/test-services.env
 #   scripts/test-services.sh stop    -> stops them and removes their data
 # Ports are fixed high ports so a developer's own servers are never touched.
 set -euo pipefail
@@ -76,6 +76,7 @@ start_redis() {
 }
 
 stop_all() {
+  "$ROOT/scripts/test-ldap.sh" stop || true
   local bin; bin=$(pg_bin)
   local pg_data=""; [ -f "$RUN/pg.path" ] && pg_data=$(cat "$RUN/pg.path")
   if [ -n "$bin" ] && [ -n "$pg_data" ] && [ -f "$pg_data/postmaster.pid" ]; then
@@ -97,6 +98,7 @@ case "${1:-}" in
     start_postgres || log "PostgreSQL not started"
     start_mariadb || log "MariaDB not started"
     start_redis || log "Redis not started"
+    "$ROOT/scripts/test-ldap.sh" start || log "LDAP not started"
     log "services: $(tr '\n' ' ' < "$ENV_FILE")"
     ;;
   stop) stop_all ;;

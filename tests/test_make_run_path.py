@@ -1,11 +1,14 @@
 """`make run`'s path, end to end with the real console script: init on an empty directory, seed, serve, probe."""
 
+import http.cookiejar
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,12 +28,27 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def get(url: str) -> tuple[int, str]:
+def get(url: str, opener: urllib.request.OpenerDirector | None = None) -> tuple[int, str]:
     try:
-        with urllib.request.urlopen(url, timeout=5) as response:
+        with (opener or urllib.request.build_opener()).open(url, timeout=5) as response:
             return response.status, response.read().decode()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read().decode()
+
+
+def sign_in(base: str, login: str, password: str) -> urllib.request.OpenerDirector:
+    """Sign in through the agent sign-in form, as a browser does; the opener keeps the session's cookies."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    status, form = get(f"{base}/login", opener)
+    assert status == 200
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form)
+    assert token, "the sign-in page has no csrf_token field"
+    data = urllib.parse.urlencode({"login": login, "password": password, "csrf_token": token.group(1)}).encode()
+    with opener.open(f"{base}/login", data=data, timeout=10) as response:  # 303 to the start page, followed
+        assert response.status == 200 and response.url == f"{base}/"
+    assert {cookie.name for cookie in jar} >= {"gotrs_agent_access", "gotrs_agent_refresh"}
+    return opener
 
 
 @pytest.fixture
@@ -80,7 +98,10 @@ def test_init_seed_serve_on_an_empty_directory(workdir: tuple[Path, dict[str, st
         assert get(f"{base}/readyz") == (200, '{"checks":{"database":"ok","schema":"ok"},"status":"ready"}\n')
         status, page = get(f"{base}/")
         assert status == 200
-        assert "GOTRS" in page
+        assert "GOTRS" in page and "Agent sign-in" in page
+        assert "in total" not in page  # visitors see no figures
+        status, page = get(f"{base}/", sign_in(base, "root@localhost", password))
+        assert status == 200
         assert "201 in total" in page  # the OTRS welcome ticket and the 200 demo tickets
     finally:
         server.terminate()

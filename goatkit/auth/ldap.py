@@ -65,6 +65,11 @@ class DirectoryUser:
 
 class LdapDirectory:
     def __init__(self, settings: LdapSettings) -> None:
+        try:
+            import ldap3  # noqa: F401 - fail at start-up, not at the first sign-in
+        except ImportError as exc:
+            message = "LDAP sign-in is configured but ldap3 is not installed: pip install 'gotrs[ldap]'"
+            raise RuntimeError(message) from exc
         self.settings = settings
 
     def authenticate(self, login: str, password: str) -> DirectoryUser | None:

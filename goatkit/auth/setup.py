@@ -66,7 +66,11 @@ def init_auth(app: Flask, realms: Sequence[Realm]) -> AuthState:
 
 
 def _template_context() -> dict[str, Callable[[], Any]]:
-    return {"csrf_token": csrf.expected_token, "current_identity": current_identity, "signed_in_realm": _signed_in_realm}
+    return {
+        "csrf_token": csrf.expected_token,
+        "current_identity": current_identity,
+        "signed_in_realm": _signed_in_realm,
+    }
 
 
 def _signed_in_realm() -> Realm | None:

@@ -1,27 +1,39 @@
-"""The start page: a welcome, ticket counts by state type and by queue, agent and customer counts, and links.
+"""The start page: a welcome for everyone, the helpdesk's figures for signed-in agents.
 
-Two aggregate queries feed it.  When the database has no GOTRS tables yet the page says to run ``gotrs db init``;
-when the database cannot be reached it says so.  Neither case shows a raw database error.
+Agents see ticket counts by state type and by queue, and agent and customer counts, read with two aggregate
+queries.  Everyone else (anonymous visitors, and customers until the customer portal exists) sees the welcome and
+the sign-in buttons, and the page runs no ticket query for them: queue names and ticket volumes are internal.
+
+When the database has no GOTRS tables yet the page says to run ``gotrs db init`` (to anyone: one catalogue query,
+no helpdesk data); when the database cannot be reached it says so.  Neither case shows a raw database error.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
-from flask import Blueprint, render_template
-from sqlalchemy import Connection, Engine, column, func, inspect, select, table
+from flask import render_template
+from sqlalchemy import Connection, Engine, func, inspect, select
 from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
 
+from goatkit.auth.identity import Identity, current_identity
 from goatkit.platform import current_platform
+from goatkit.routing import handler
+from modules.auth.realms import AGENT, CUSTOMER
+from modules.db.schema import metadata
+from modules.permissions import agent_permissions
 
 log = logging.getLogger("gotrs.web.home")
 
-bp = Blueprint("home", __name__, template_folder="../templates")
-
 APP_NAME = "GOTRS"
-#: Header buttons; the sign-in page arrives with authentication.
-HEADER_LINKS = [{"label": "Sign in", "href": "/login", "primary": True}]
+#: The start page's sign-in buttons, (label, href, primary); the header carries no sign-in link on this page, as
+#: a third "Sign in" beside these would not say whose.
+SIGN_IN_BUTTONS = [
+    (f"{AGENT.label} sign-in", AGENT.login_path, True),
+    (f"{CUSTOMER.label} sign-in", CUSTOMER.login_path, False),
+]
 TOP_QUEUES = 5
 VALID = 1
 
@@ -29,19 +41,15 @@ VALID = 1
 STATE_BUCKETS = ("new", "open", "pending", "closed")
 ACTIVE_BUCKETS = frozenset({"new", "open", "pending"})
 
-# Lightweight table descriptions: the page needs only these columns of the OTRS schema.
-_ticket = table("ticket", column("queue_id"), column("ticket_state_id"))
-_state = table("ticket_state", column("id"), column("type_id"))
-_state_type = table("ticket_state_type", column("id"), column("name"))
-_queue = table("queue", column("id"), column("name"))
-_users = table("users", column("valid_id"))
-_customer_user = table("customer_user", column("valid_id"))
-PAGE_TABLES = ("ticket", "ticket_state", "ticket_state_type", "queue", "users", "customer_user")
+_ticket, _state, _state_type, _queue, _users, _customer_user = (
+    metadata.tables[name] for name in ("ticket", "ticket_state", "ticket_state_type", "queue", "users", "customer_user")
+)
+PAGE_TABLES = tuple(t.name for t in (_ticket, _state, _state_type, _queue, _users, _customer_user))
 
 
 @dataclass(frozen=True)
 class Overview:
-    """What the start page shows about the helpdesk."""
+    """What the start page shows an agent about the helpdesk."""
 
     by_state: dict[str, int]
     #: The busiest queues by active (new, open or pending) tickets, most first: [(queue name, count)].
@@ -71,8 +79,12 @@ def state_bucket(state_type: str) -> str:
     return "closed"
 
 
-def load_overview(conn: Connection, top: int = TOP_QUEUES) -> Overview:
-    """Read the start-page figures with two aggregate queries."""
+def load_overview(conn: Connection, top: int = TOP_QUEUES, group_ids: Collection[int] | None = None) -> Overview:
+    """Read the start-page figures with two aggregate queries.
+
+    ``group_ids`` limits the ticket figures to queues of those groups (the groups an agent may read); ``None``
+    counts every queue.
+    """
     by_state = dict.fromkeys(STATE_BUCKETS, 0)
     per_queue: dict[str, int] = {}
     tickets = (
@@ -84,6 +96,8 @@ def load_overview(conn: Connection, top: int = TOP_QUEUES) -> Overview:
         )
         .group_by(_state_type.c.name, _queue.c.name)
     )
+    if group_ids is not None:
+        tickets = tickets.where(_queue.c.group_id.in_(list(group_ids)))
     for state_type, queue, count in conn.execute(tickets):
         bucket = state_bucket(state_type)
         by_state[bucket] += count
@@ -100,7 +114,7 @@ def load_overview(conn: Connection, top: int = TOP_QUEUES) -> Overview:
 
 
 def database_problem(engine: Engine) -> str | None:
-    """Say why the overview could not be read: ``"unreachable"``, ``"uninitialised"``, or ``None`` if neither."""
+    """Say what keeps the page from working: ``"unreachable"``, ``"uninitialised"``, or ``None`` if neither."""
     try:
         with engine.connect() as conn:
             present = inspect(conn).get_table_names()
@@ -109,20 +123,51 @@ def database_problem(engine: Engine) -> str | None:
     return None if set(PAGE_TABLES) <= set(present) else "uninitialised"
 
 
-@bp.get("/")
+@handler("home.index")
 def index() -> tuple[str, int]:
+    identity = current_identity()
+    if identity is not None and identity.realm == AGENT.name:
+        return _agent_page(identity)
+    return _public_page(identity)
+
+
+def _agent_page(identity: Identity) -> tuple[str, int]:
     engine = current_platform().engine
     try:
         with engine.connect() as conn:
-            overview = load_overview(conn)
+            readable = agent_permissions(conn, int(identity.id)).groups_with("ro")
+            overview = load_overview(conn, group_ids=readable)
     except (OperationalError, ProgrammingError) as exc:
         problem = database_problem(engine)
         if problem is None:
             raise  # the tables are there: a real fault, answered as "Something went wrong (ref ...)"
         log.warning("start page: database %s (%s: %s)", problem, exc.__class__.__name__, exc.orig)
-        return _render(overview=None, problem=problem), 503
-    return _render(overview=overview, problem=None), 200
+        return _render(identity=identity, problem=problem), 503
+    return _render(identity=identity, overview=overview), 200
 
 
-def _render(**context: object) -> str:
-    return render_template("home.html", app_name=APP_NAME, header_links=HEADER_LINKS, **context)
+def _public_page(identity: Identity | None) -> tuple[str, int]:
+    """The welcome and the sign-in buttons; only the catalogue is read, to point a new installation at db init."""
+    problem = database_problem(current_platform().engine)
+    if problem is not None:
+        log.warning("start page: database %s", problem)
+        return _render(identity=identity, problem=problem), 503
+    return _render(identity=identity, sign_in=SIGN_IN_BUTTONS if identity is None else []), 200
+
+
+def _render(
+    *,
+    identity: Identity | None,
+    overview: Overview | None = None,
+    problem: str | None = None,
+    sign_in: list[tuple[str, str, bool]] | None = None,
+) -> str:
+    return render_template(
+        "home.html",
+        app_name=APP_NAME,
+        identity=identity,
+        is_agent=identity is not None and identity.realm == AGENT.name,
+        overview=overview,
+        problem=problem,
+        sign_in=sign_in or [],
+    )
