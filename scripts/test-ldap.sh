@@ -147,8 +147,9 @@ start() {
 
 stop() {
   if [ -f "$RUN/slapd.pid" ]; then
-    kill "$(cat "$RUN/slapd.pid")" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$(cat "$RUN/slapd.pid")" 2>/dev/null || break; sleep 0.1; done
+    local pid; pid=$(cat "$RUN/slapd.pid")
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   fi
   rm -rf "$RUN"
   if [ -f "$ENV_FILE" ]; then sed -i '/^GOTRS_TEST_LDAP_/d' "$ENV_FILE"; fi
