@@ -5,17 +5,14 @@ Screenshots land in var/screenshots/ (login.png, login-error.png, login-customer
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
 
 from goatkit.settings import DEFAULT_CSP
-from tests.browser.test_shell_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, STRICT_CSP, PageProblems, _expect
-from tests.browser.test_shell_browser import _require_browser as require_browser
+from tests.browser.conftest import SCREENSHOTS, STRICT_CSP, PageProblems, expect, serve
 from tests.modules.auth import ADMIN, ADMIN_PW, AGENT, AGENT_PW, FAILED, Helpdesk, make_helpdesk
 
 
@@ -23,22 +20,9 @@ from tests.modules.auth import ADMIN, ADMIN_PW, AGENT, AGENT_PW, FAILED, Helpdes
 def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Helpdesk, str]]:
     var_dir = tmp_path_factory.mktemp("login-browser")
     helpdesk = make_helpdesk(f"sqlite:///{var_dir / 'gotrs.db'}", Path(var_dir))
-    server = make_server("127.0.0.1", 0, helpdesk.app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield helpdesk, f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
+    with serve(helpdesk.app) as url:
+        yield helpdesk, url
     helpdesk.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    sync_playwright = require_browser()[0]
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def open_page(browser: Any, url: str, **options: Any) -> tuple[Any, Any, PageProblems]:
@@ -56,14 +40,14 @@ def test_agent_sign_in_and_sessions_screen(browser: Any, desk: tuple[Helpdesk, s
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     context, page, problems = open_page(browser, base + "/admin/sessions", viewport={"width": 1280, "height": 860})
     assert page.url == base + "/login?next=%2Fadmin%2Fsessions"
-    _expect(page.get_by_role("heading", name="Agent sign-in")).to_be_visible()
+    expect(page.get_by_role("heading", name="Agent sign-in")).to_be_visible()
     assert page.locator("#login").evaluate("el => document.activeElement === el")
     page.screenshot(path=str(SCREENSHOTS / "login.png"), full_page=True)
 
     page.fill("#login", ADMIN)
     page.fill("#password", "not-the-password")
     page.get_by_role("button", name="Sign in").click()
-    _expect(page.get_by_test_id("login-error")).to_have_text(FAILED)
+    expect(page.get_by_test_id("login-error")).to_have_text(FAILED)
     page.screenshot(path=str(SCREENSHOTS / "login-error.png"), full_page=True)
     assert problems.items == [  # the refused sign-in itself (a 401 page), and nothing else
         f"HTTP 401: {base}/login",
@@ -80,13 +64,13 @@ def test_agent_sign_in_and_sessions_screen(browser: Any, desk: tuple[Helpdesk, s
     jane = helpdesk.token(AGENT, AGENT_PW)
     page.reload(wait_until="load")
     row = page.locator(f'tr[data-session="{jane["user"]["session_id"]}"]')
-    _expect(row).to_contain_text(AGENT)
-    _expect(page.locator("tbody tr")).to_have_count(2)
+    expect(row).to_contain_text(AGENT)
+    expect(page.locator("tbody tr")).to_have_count(2)
     page.screenshot(path=str(SCREENSHOTS / "sessions.png"), full_page=True)
 
     page.once("dialog", lambda dialog: dialog.accept())
     row.get_by_role("button", name="End session").click()
-    _expect(row).to_have_count(0)
+    expect(row).to_have_count(0)
     refused = helpdesk.client().get("/api/v1/auth/me", headers={"Authorization": f"Bearer {jane['access_token']}"})
     assert refused.status_code == 401
     assert problems.items == []
@@ -100,8 +84,8 @@ def test_customer_sign_in_page_dark_and_mobile(browser: Any, desk: tuple[Helpdes
         browser, base + "/customer/login", viewport={"width": 390, "height": 844}, color_scheme="dark"
     )
     assert page.evaluate("document.documentElement.classList.contains('dark')")
-    _expect(page.get_by_role("heading", name="Customer sign-in")).to_be_visible()
-    _expect(page.get_by_role("link", name="Agent sign-in")).to_be_visible()
+    expect(page.get_by_role("heading", name="Customer sign-in")).to_be_visible()
+    expect(page.get_by_role("link", name="Agent sign-in")).to_be_visible()
     page.screenshot(path=str(SCREENSHOTS / "login-customer-dark-mobile.png"), full_page=True)
     assert problems.items == []
     context.close()

@@ -11,57 +11,15 @@ it the test skips locally and fails under CI=true.
 
 from __future__ import annotations
 
-import os
-import shutil
-import threading
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
 
 from goatkit.platform import current_platform
 from gotrs_app import create_app
+from tests.browser.conftest import SCREENSHOTS, STRICT_CSP, PageProblems, expect, serve
 from tests.modules.web import ADMIN, ADMIN_NAME, ADMIN_PW, EXPECTED_BY_STATE, create_helpdesk
-
-ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOTS = ROOT / "var" / "screenshots"
-CHROMIUM = os.environ.get("GOTRS_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-#: What the app sends (goatkit.settings.DEFAULT_CSP): no inline scripts or styles, no eval.  Any violation is a
-#: console error.
-STRICT_CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-)
-
-
-def _require_browser() -> Any:
-    problem = None
-    try:
-        from playwright.sync_api import expect, sync_playwright
-    except ImportError:
-        problem = "the playwright package is not installed: .venv/bin/pip install -e '.[dev]'"
-    if problem is None and not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
-        problem = f"chromium is not installed at {CHROMIUM}: apt-get install -y chromium"
-    if problem:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(problem)
-        pytest.skip(problem)
-    return sync_playwright, expect
-
-
-def _expect(target: Any) -> Any:
-    """Playwright's auto-waiting assertion (Alpine applies state changes on the next tick)."""
-    return _require_browser()[1](target)
 
 
 @pytest.fixture(scope="module")
@@ -69,41 +27,9 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     var_dir = tmp_path_factory.mktemp("browser")
     app = create_app({"database_url": f"sqlite:///{var_dir / 'gotrs.db'}", "var_dir": var_dir, "log_format": "text"})
     create_helpdesk(current_platform(app).engine)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
+    with serve(app) as url:
+        yield url
     current_platform(app).close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    sync_playwright = _require_browser()[0]
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-class PageProblems:
-    """Collects everything a person would call broken: console errors, script errors, failed or 4xx/5xx loads."""
-
-    def __init__(self, page: Any) -> None:
-        self.items: list[str] = []
-        page.on("console", self._console)
-        page.on("pageerror", lambda exc: self.items.append(f"page error: {exc}"))
-        page.on("requestfailed", lambda req: self.items.append(f"failed: {req.url} {req.failure}"))
-        page.on("response", self._response)
-
-    def _console(self, message: Any) -> None:
-        if message.type == "error":  # CSP violations are reported here too
-            self.items.append(f"console: {message.text}")
-
-    def _response(self, response: Any) -> None:
-        if response.status >= 400:
-            self.items.append(f"HTTP {response.status}: {response.url}")
 
 
 def _open(browser: Any, url: str, **context_options: Any) -> tuple[Any, Any, PageProblems]:
@@ -155,12 +81,12 @@ def test_anonymous_start_page_in_chromium(browser: Any, base_url: str) -> None:
         buttons.get_by_role("link", name="Agent sign-in"),
         buttons.get_by_role("link", name="Customer sign-in"),
     )
-    _expect(agent).to_have_attribute("href", "/login")
-    _expect(customer).to_have_attribute("href", "/customer/login")
+    expect(agent).to_have_attribute("href", "/login")
+    expect(customer).to_have_attribute("href", "/customer/login")
     assert agent.evaluate("el => getComputedStyle(el).borderRadius") == "8px"  # styled as buttons
     assert customer.evaluate("el => getComputedStyle(el).borderTopWidth") == "1px"
-    _expect(page.locator("[data-state]")).to_have_count(0)  # no figures
-    _expect(page.get_by_text("Postmaster")).to_have_count(0)  # no queue names
+    expect(page.locator("[data-state]")).to_have_count(0)  # no figures
+    expect(page.get_by_text("Postmaster")).to_have_count(0)  # no queue names
     page.screenshot(path=str(SCREENSHOTS / "home-anonymous.png"), full_page=True)
     assert problems.items == []
     context.close()
@@ -178,18 +104,18 @@ def test_start_page_in_chromium(browser: Any, base_url: str) -> None:
     # The page shows the figures, and the header who is signed in.
     assert page.locator('[data-state="open"]').inner_text() == str(EXPECTED_BY_STATE["open"])
     top_bar = page.locator("header > div").first  # the mobile menu repeats the account, hidden at this width
-    _expect(top_bar.get_by_test_id("signed-in-as")).to_have_text(ADMIN_NAME)
-    _expect(top_bar.get_by_test_id("sign-out")).to_be_visible()
-    _expect(page.get_by_test_id("sign-in-buttons")).to_have_count(0)
+    expect(top_bar.get_by_test_id("signed-in-as")).to_have_text(ADMIN_NAME)
+    expect(top_bar.get_by_test_id("sign-out")).to_be_visible()
+    expect(page.get_by_test_id("sign-in-buttons")).to_have_count(0)
     page.screenshot(path=str(SCREENSHOTS / "home.png"), full_page=True)
 
     # Alpine started (x-cloak removed) and its theme switch works, and the choice survives a reload.
     toggle = page.get_by_test_id("theme-toggle")
-    _expect(toggle).to_be_visible()
-    _expect(toggle).to_have_attribute("aria-pressed", "false")
+    expect(toggle).to_be_visible()
+    expect(toggle).to_have_attribute("aria-pressed", "false")
     toggle.click()
-    _expect(page.locator("html")).to_have_class("h-full dark")
-    _expect(toggle).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("html")).to_have_class("h-full dark")
+    expect(toggle).to_have_attribute("aria-pressed", "true")
     page.reload(wait_until="load")
     assert page.evaluate("document.documentElement.classList.contains('dark')")
     assert page.evaluate("getComputedStyle(document.body).backgroundColor") != "rgb(250, 250, 250)"
@@ -200,8 +126,8 @@ def test_start_page_in_chromium(browser: Any, base_url: str) -> None:
     page.wait_for_url(base_url + "/login")
     page.wait_for_load_state("networkidle")  # the favicon loads after "load"; leaving at once would abort it
     page.goto(base_url + "/", wait_until="load")
-    _expect(page.get_by_test_id("sign-in-buttons")).to_be_visible()
-    _expect(page.locator("[data-state]")).to_have_count(0)
+    expect(page.get_by_test_id("sign-in-buttons")).to_be_visible()
+    expect(page.locator("[data-state]")).to_have_count(0)
     assert problems.items == []
     context.close()
 
@@ -213,22 +139,22 @@ def test_mobile_menu_in_chromium(browser: Any, base_url: str) -> None:
     )
     assert page.evaluate("document.documentElement.classList.contains('dark')")  # follows the OS until chosen
     # A visitor: the sign-in buttons are on the page, so the header has no menu.
-    _expect(page.get_by_test_id("sign-in-buttons").get_by_role("link", name="Customer sign-in")).to_be_visible()
-    _expect(page.get_by_test_id("menu-button")).to_have_count(0)
+    expect(page.get_by_test_id("sign-in-buttons").get_by_role("link", name="Customer sign-in")).to_be_visible()
+    expect(page.get_by_test_id("menu-button")).to_have_count(0)
     assert page.evaluate("document.documentElement.scrollWidth") == 390  # nothing overflows sideways
     page.screenshot(path=str(SCREENSHOTS / "home-mobile.png"), full_page=True)
 
     # An agent: the menu opens with the sign-out form, and Escape closes it.
     _sign_in(page, base_url)
     menu, button = page.locator("#gk-mobile-menu"), page.get_by_test_id("menu-button")
-    _expect(page.locator("header > div").first.get_by_test_id("sign-out")).to_be_hidden()  # below sm: in the menu
-    _expect(menu).to_be_hidden()
+    expect(page.locator("header > div").first.get_by_test_id("sign-out")).to_be_hidden()  # below sm: in the menu
+    expect(menu).to_be_hidden()
     button.click()
-    _expect(menu).to_be_visible()
-    _expect(button).to_have_attribute("aria-expanded", "true")
-    _expect(menu.get_by_test_id("sign-out")).to_be_visible()
+    expect(menu).to_be_visible()
+    expect(button).to_have_attribute("aria-expanded", "true")
+    expect(menu.get_by_test_id("sign-out")).to_be_visible()
     page.screenshot(path=str(SCREENSHOTS / "home-mobile-agent.png"), full_page=True)
     page.keyboard.press("Escape")
-    _expect(menu).to_be_hidden()
+    expect(menu).to_be_hidden()
     assert problems.items == []
     context.close()
