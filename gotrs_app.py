@@ -76,6 +76,7 @@ def _schema_ready() -> str | None:
 
 def main() -> None:
     """Entry point of the ``gotrs`` console script."""
+    from goatkit.engine.cli import modules_group
     from goatkit.routing.cli import routes
     from modules.db.commands import db, seed
 
@@ -83,6 +84,7 @@ def main() -> None:
     cli.add_command(db)
     cli.add_command(seed)
     cli.add_command(routes)
+    cli.add_command(modules_group)
     try:
         cli()
     except RouteError as exc:  # route files that cannot be served stop every command, with every problem listed

@@ -1,0 +1,114 @@
+"""What the engine knows about a loaded module: the spec, the database table and each field resolved against it.
+
+A :class:`ResolvedModule` is immutable and complete: the registry builds one only when the spec is valid and every
+column it names exists, so the layers above never meet a half-known module.
+
+Example::
+
+    module = registry.get("priority")
+    module.table.name                      # 'priorities'
+    module.field_named("name").column.name # 'name'
+    [f.name for f in module.sortable]      # ['id', 'name']
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Column, Table
+
+from goatkit.specs.module import FieldSpec, ModuleSpec
+
+#: Field types grouped by the value they hold; the spec's aliases collapse here.
+INTEGER_TYPES = frozenset({"int", "integer", "range"})
+DECIMAL_TYPES = frozenset({"decimal", "float", "number"})
+BOOLEAN_TYPES = frozenset({"bool", "boolean", "checkbox"})
+DATE_TYPES = frozenset({"date"})
+DATETIME_TYPES = frozenset({"datetime"})
+TIME_TYPES = frozenset({"time"})
+MULTI_TYPES = frozenset({"multiselect", "files"})
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """A foreign key shown by a display column of another table (``lookup_table/key/display/condition``)."""
+
+    table: Table
+    key: Column  # type: ignore[type-arg]
+    display: Column  # type: ignore[type-arg]
+    condition: str = ""  # raw spec text; the query layer only accepts the forms it can bind safely
+
+
+@dataclass(frozen=True)
+class ResolvedField:
+    """One spec field and the column that stores it (``None`` for ``virtual`` fields)."""
+
+    spec: FieldSpec
+    column: Column | None  # type: ignore[type-arg]
+    lookup: Lookup | None = None
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def kind(self) -> str:
+        """The value family: ``int``, ``decimal``, ``bool``, ``date``, ``datetime``, ``time``, ``multi``, ``str``."""
+        t = self.spec.type
+        for family, types in (
+            ("int", INTEGER_TYPES),
+            ("decimal", DECIMAL_TYPES),
+            ("bool", BOOLEAN_TYPES),
+            ("date", DATE_TYPES),
+            ("datetime", DATETIME_TYPES),
+            ("time", TIME_TYPES),
+            ("multi", MULTI_TYPES),
+        ):
+            if t in types:
+                return family
+        return "str"
+
+
+@dataclass(frozen=True)
+class ResolvedModule:
+    """A module ready to serve: its spec, source file, table, primary key and resolved fields in spec order."""
+
+    spec: ModuleSpec
+    source: Path
+    table: Table
+    primary_key: Column  # type: ignore[type-arg]
+    fields: tuple[ResolvedField, ...]
+    by_name: dict[str, ResolvedField] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        self.by_name.update({f.name: f for f in self.fields})
+
+    @property
+    def name(self) -> str:
+        return self.spec.module.name
+
+    def field_named(self, name: str) -> ResolvedField:
+        return self.by_name[name]
+
+    @property
+    def stored(self) -> tuple[ResolvedField, ...]:
+        """Fields with a column (not ``virtual``)."""
+        return tuple(f for f in self.fields if f.column is not None)
+
+    @property
+    def sortable(self) -> tuple[ResolvedField, ...]:
+        return tuple(f for f in self.stored if f.spec.sortable)
+
+    @property
+    def searchable(self) -> tuple[ResolvedField, ...]:
+        return tuple(f for f in self.stored if f.spec.searchable)
+
+    @property
+    def filterable(self) -> tuple[ResolvedField, ...]:
+        declared = {flt.field for flt in self.spec.filters}
+        return tuple(f for f in self.stored if f.spec.filterable or f.name in declared)
+
+    @property
+    def soft_delete(self) -> bool:
+        return bool(self.spec.features.get("soft_delete")) and "valid_id" in self.table.c
