@@ -7,8 +7,8 @@ edits labels and screens from there.
 
 Example::
 
-    text = scaffold_module(engine, "ticket_priority")
-    Path("modules/ticket_priority.yaml").write_text(text)
+    text = scaffold_module(engine, "salutation")
+    Path("modules/salutation.yaml").write_text(text)
 """
 
 from __future__ import annotations
