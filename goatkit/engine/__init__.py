@@ -6,7 +6,8 @@ Layers, each in its own file, each usable and tested alone:
 * ``registry.py``  loads specs from the module directories, resolves them against the database, keeps the last
                    good version of each module, swaps the whole registry atomically, reloads on file changes.
 * ``query.py``     list/detail/write queries built from a resolved module: allow-listed sort, search and filters,
-                   keyset paging, estimated counts, batched lookups.
+                   keyset paging, estimated counts, batched lookups; ``cursor.py`` signs page cursors,
+                   ``conditions.py`` parses the safe ``lookup_condition`` grammar.
 * ``forms.py``     conversion and validation of submitted values, generated from the spec (marshmallow);
                    ``fieldtypes.py`` holds one marshmallow field per value family.
 * ``scaffold.py``  `gotrs modules scaffold <table>`: a starter spec for an existing table.
