@@ -1,0 +1,149 @@
+"""Resolving validated module specs against the database: every table and column a spec names must exist.
+
+A spec that passed pydantic can still name a table or a column the database lacks.  Such a module is refused with a
+:class:`~goatkit.yamlfile.Problem` naming the file, line, key, the missing table or column and the closest existing
+name, never with a crash at the first request.  :func:`reflect_tables` reads every table the specs of one load need
+in one batched reflection; :func:`resolve_module` then checks one spec against those tables.
+
+Example::
+
+    with engine.connect() as conn:
+        tables = reflect_tables(conn, {"priorities"})
+    module, problems = resolve_module(spec, doc, tables)
+    # problems: [Problem('modules/p.yaml', 7, 'fields.2.name',
+    #            "column 'colour' does not exist in table 'priorities'; did you mean 'color'?")]
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import Column, MetaData, Table, inspect
+from sqlalchemy.engine import Connection
+
+from goatkit.engine.conditions import ConditionError, parse_condition
+from goatkit.engine.model import Lookup, ResolvedField, ResolvedModule
+from goatkit.specs.module import ModuleSpec
+from goatkit.yamlfile import Document, KeyPath, Problem
+
+#: Lookup columns when the spec leaves them out (the OTRS convention: ``id`` and ``name``).
+DEFAULT_LOOKUP_KEY = "id"
+DEFAULT_LOOKUP_DISPLAY = "name"
+
+
+@dataclass(frozen=True)
+class Tables:
+    """The tables reflected for one load, and the names of every table of the database (for suggestions)."""
+
+    by_name: Mapping[str, Table]
+    known: tuple[str, ...]
+
+    def get(self, name: str) -> Table | None:
+        return self.by_name.get(name)
+
+
+def tables_named(spec: ModuleSpec) -> set[str]:
+    """Every table ``spec`` reads: its own and those of its lookups."""
+    names = {spec.module.table}
+    names.update(f.lookup_table for f in spec.fields if f.lookup_table)
+    names.update(f.lookup_table for f in spec.filters if f.lookup_table)
+    return names
+
+
+def reflect_tables(conn: Connection, names: Iterable[str]) -> Tables:
+    """Reflect the existing tables (and views) among ``names`` at once; missing ones are simply absent."""
+    inspector = inspect(conn)
+    known = tuple(sorted({*inspector.get_table_names(), *inspector.get_view_names()}))
+    wanted = sorted(set(names) & set(known))
+    metadata = MetaData()
+    if wanted:
+        # resolve_fks=False: a module needs its own columns, not the whole graph of tables its keys point at.
+        metadata.reflect(conn, only=wanted, views=True, resolve_fks=False)
+    return Tables(by_name=dict(metadata.tables), known=known)
+
+
+def resolve_module(spec: ModuleSpec, doc: Document, tables: Tables) -> tuple[ResolvedModule | None, list[Problem]]:
+    """Bind ``spec`` to its table; return the module, or ``None`` and a problem for each missing table or column."""
+    checker = _Checker(doc, tables)
+    table = checker.table(spec.module.table, ("module", "table"))
+    if table is None:
+        return None, checker.problems
+    primary_key = checker.column(table, spec.module.primary_key, ("module", "primary_key"))
+    fields = []
+    for index, field_spec in enumerate(spec.fields):
+        column = None
+        if not field_spec.virtual:
+            key = "db_column" if field_spec.db_column else "name"
+            column = checker.column(table, field_spec.db_column or field_spec.name, ("fields", index, key))
+        lookup = None
+        if field_spec.lookup_table:
+            lookup = checker.lookup(
+                field_spec.lookup_table,
+                field_spec.lookup_key,
+                field_spec.lookup_display,
+                ("fields", index),
+                condition=field_spec.lookup_condition,
+            )
+        fields.append(ResolvedField(spec=field_spec, column=column, lookup=lookup))
+    checker.filters(spec)
+    if checker.problems or primary_key is None:
+        return None, checker.problems
+    return ResolvedModule(spec=spec, source=doc.path, table=table, primary_key=primary_key, fields=tuple(fields)), []
+
+
+class _Checker:
+    """Looks names up in the reflected tables and records a problem, with a suggestion, for each one missing."""
+
+    def __init__(self, doc: Document, tables: Tables) -> None:
+        self.doc = doc
+        self.tables = tables
+        self.problems: list[Problem] = []
+
+    def table(self, name: str, where: KeyPath) -> Table | None:
+        table = self.tables.get(name)
+        if table is None:
+            self._problem(where, f"table '{name}' does not exist" + _did_you_mean(name, self.tables.known))
+        return table
+
+    def column(self, table: Table, name: str, where: KeyPath) -> Column | None:  # type: ignore[type-arg]
+        if name in table.c:
+            return table.c[name]
+        message = f"column '{name}' does not exist in table '{table.name}'"
+        self._problem(where, message + _did_you_mean(name, list(table.c.keys())))
+        return None
+
+    def lookup(self, table_name: str, key: str, display: str, where: KeyPath, condition: str = "") -> Lookup | None:
+        table = self.table(table_name, (*where, "lookup_table"))
+        if table is None:
+            return None
+        key_column = self.column(table, key or DEFAULT_LOOKUP_KEY, (*where, "lookup_key"))
+        display_column = self.column(table, display or DEFAULT_LOOKUP_DISPLAY, (*where, "lookup_display"))
+        if key_column is None or display_column is None:
+            return None
+        if condition:
+            try:
+                parse_condition(table, condition)
+            except ConditionError as exc:
+                self._problem((*where, "lookup_condition"), str(exc))
+                return None
+        return Lookup(table=table, key=key_column, display=display_column, condition=condition)
+
+    def filters(self, spec: ModuleSpec) -> None:
+        names = [f.name for f in spec.fields]
+        for index, flt in enumerate(spec.filters):
+            if flt.field not in names:
+                message = f"unknown field '{flt.field}'" + _did_you_mean(flt.field, names)
+                self._problem(("filters", index, "field"), message)
+            if flt.lookup_table:
+                self.lookup(flt.lookup_table, flt.lookup_key, flt.lookup_display, ("filters", index))
+
+    def _problem(self, where: KeyPath, message: str) -> None:
+        key = ".".join(str(part) for part in where)
+        self.problems.append(Problem(str(self.doc.path), self.doc.line_of(where), key, message))
+
+
+def _did_you_mean(name: str, candidates: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, list(candidates), n=1)
+    return f"; did you mean '{close[0]}'?" if close else ""
