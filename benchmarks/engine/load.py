@@ -1,0 +1,117 @@
+"""A small HTTP load generator for loopback: raw sockets, one connection per request, bounded in time and count.
+
+Gunicorn's sync worker closes every connection, so keep-alive would not help; a raw socket keeps the client's own
+CPU use (which competes with the server on a small machine) well below what an HTTP library would cost.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from dataclasses import dataclass
+
+TIMEOUT = 30.0
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    client_ms: float
+
+    def server_ms(self) -> float | None:
+        """The app's own time, from ``Server-Timing: app;dur=X`` or ``X-Response-Time: X[ms]``."""
+        timing = self.headers.get("server-timing", "")
+        for part in timing.replace(",", ";").split(";"):
+            name, _, value = part.strip().partition("=")
+            if name == "dur":
+                return float(value)
+        response_time = self.headers.get("x-response-time")
+        return float(response_time.removesuffix("ms")) if response_time else None
+
+
+def get(port: int, path: str) -> Response:
+    request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n".encode()
+    started = time.perf_counter()
+    with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as sock:
+        sock.sendall(request)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    client_ms = (time.perf_counter() - started) * 1000
+    head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    headers = {}
+    for line in header_lines:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return Response(int(status_line.split()[1]), headers, body, client_ms)
+
+
+@dataclass(frozen=True)
+class Throughput:
+    requests: int
+    errors: int
+    seconds: float
+
+    @property
+    def per_second(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+
+def throughput(port: int, path: str, *, seconds: float, concurrency: int, max_requests: int) -> Throughput:
+    """Requests/s with ``concurrency`` clients for ``seconds`` (or until ``max_requests``); only 200s count."""
+    lock = threading.Lock()
+    counts = {"ok": 0, "errors": 0, "issued": 0}
+    deadline = time.perf_counter() + seconds
+
+    def client() -> None:
+        while time.perf_counter() < deadline:
+            with lock:
+                if counts["issued"] >= max_requests:
+                    return
+                counts["issued"] += 1
+            try:
+                ok = get(port, path).status == 200
+            except OSError:
+                ok = False
+            with lock:
+                counts["ok" if ok else "errors"] += 1
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=client, daemon=True) for _ in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(seconds + TIMEOUT)
+    return Throughput(counts["ok"], counts["errors"], time.perf_counter() - started)
+
+
+@dataclass(frozen=True)
+class Latency:
+    samples: int
+    server_p50_ms: float
+    server_p95_ms: float
+    client_p50_ms: float
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def latency(port: int, path: str, *, count: int, max_seconds: float) -> Latency:
+    """Sequential requests (one at a time): percentiles of the server's own time, and of the client's for context."""
+    server: list[float] = []
+    client: list[float] = []
+    deadline = time.perf_counter() + max_seconds
+    while len(server) < count and time.perf_counter() < deadline:
+        response = get(port, path)
+        measured = response.server_ms()
+        if response.status != 200 or measured is None:
+            raise RuntimeError(f"GET {path}: HTTP {response.status}, Server-Timing {measured!r}")
+        server.append(measured)
+        client.append(response.client_ms)
+    return Latency(len(server), _percentile(server, 0.5), _percentile(server, 0.95), _percentile(client, 0.5))
