@@ -17,6 +17,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader
 
 from goatkit import health
 from goatkit.cli import build_cli
+from goatkit.engine import extension as engine_extension
 from goatkit.errors import init_error_handlers
 from goatkit.logs import configure_logging, init_request_logging
 from goatkit.platform import Platform, current_platform
@@ -35,6 +36,7 @@ ROUTE_MODULES = (
     "modules.web.home",
     "modules.auth",  # sign-in pages, auth API, admin sessions; tokens auth, agent, customer, csrf
     "modules.permissions.tokens",  # admin, queue_*, queue_access_*, ticket_access_*
+    "goatkit.engine.api",  # the JSON API of every YAML module
 )
 
 
@@ -54,6 +56,7 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     init_error_handlers(app)
 
     health.READINESS_CHECKS["schema"] = _schema_ready
+    engine_extension.init_app(app, platform)  # loads the module specs on first use, not here
 
     init_security_headers(app)
     for module in ROUTE_MODULES:

@@ -53,6 +53,7 @@ class Settings(BaseSettings):
     log_format: Literal["json", "text"] = "json"
     config: str = Field(default="", description="Path of the YAML config file that was read (informational)")
     routes_watch: bool = Field(default=False, description="Reload routes/*.yaml when they change (development)")
+    modules_watch: bool = Field(default=True, description="Reload module YAML files within a second of a change")
 
     # Sign-in (goatkit.auth)
     auth_access_token_seconds: int = Field(default=900, ge=1, description="Lifetime of an access token")

@@ -29,6 +29,8 @@ def _load_services_env() -> None:
 
 
 _load_services_env()
+# Hundreds of test apps must not each start a file watcher; the hot-reload tests turn it on explicitly.
+os.environ.setdefault("GOTRS_MODULES_WATCH", "0")
 
 
 def require_service(env_var: str, what: str) -> str:

@@ -11,4 +11,7 @@ Layers, each in its own file, each usable and tested alone:
 * ``forms.py``     conversion and validation of submitted values, generated from the spec (marshmallow);
                    ``fieldtypes.py`` holds one marshmallow field per value family.
 * ``scaffold.py``  `gotrs modules scaffold <table>`: a starter spec for an existing table.
+* ``extension.py`` the registry of a Flask app: loaded on first use (not at start-up), watched when
+                   ``modules_watch`` is on, with the list-cursor key derived from the app secret.
+* ``api.py``       the JSON API of every module, ``/api/v1/modules/<module>[/<id>]`` (``routes/modules.yaml``).
 """

@@ -309,11 +309,11 @@ def test_problem_renders_file_line_key() -> None:
 
 
 def test_a_lookup_condition_outside_the_safe_grammar_is_refused(registry: ModuleRegistry, modules_dir: Path) -> None:
-    good = PRIORITY.replace("lookup_display: name}", "lookup_display: name, lookup_condition: \"id IN (1, 2)\"}")
+    good = PRIORITY.replace("lookup_display: name}", 'lookup_display: name, lookup_condition: "id IN (1, 2)"}')
     (modules_dir / "priority.yaml").write_text(good)
     assert registry.load()["priority"].field_named("valid_id").lookup is not None
     assert registry.problems == []
-    bad = PRIORITY.replace("lookup_display: name}", "lookup_display: name, lookup_condition: \"1=1; DROP TABLE x\"}")
+    bad = PRIORITY.replace("lookup_display: name}", 'lookup_display: name, lookup_condition: "1=1; DROP TABLE x"}')
     (modules_dir / "priority.yaml").write_text(bad)
     registry.load()
     assert len(registry.problems) == 1

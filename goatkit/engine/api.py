@@ -1,0 +1,263 @@
+"""The JSON API of every module: ``/api/v1/modules/<module>[/<id>]``, served from the module's spec alone.
+
+Handlers (declared in ``routes/modules.yaml``; who may call them is the route file's middleware, in GOTRS ``[auth,
+admin]``, rw on group admin; per-action permissions from the spec come later):
+
+* ``engine.api.list``    ``GET``     ``?page_size&sort&search&filter_<field>&cursor`` ->
+  ``{"data": [row...], "page": {"size", "next_cursor", "prev_cursor"}, "total", "total_is_estimate"}``
+* ``engine.api.create``  ``POST``    JSON object of field values -> 201, the row, ``Location``
+* ``engine.api.get``     ``GET``     -> the row
+* ``engine.api.update``  ``PUT``/``PATCH`` (both partial: only the fields given change) -> the row
+* ``engine.api.delete``  ``DELETE``  -> 204 (``valid_id = 2`` when the module soft-deletes)
+
+The module's ``permissions`` list says which actions it offers (view, create, update, delete); asking for another
+is a 403.  A module without the key offers all four, as every GOTRS module did.  Errors are one sentence in
+``{"error": {"status", "message", "ref"}}``; invalid values answer 422 with ``"errors": {field: [messages]}`` too.
+
+A row is serialised field by field: dates and times as ISO 8601, decimals as strings (no float rounding), lookup
+fields with their ``<field>_display`` value; binary values and password fields are never sent.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+from collections.abc import Mapping
+from datetime import date, time
+from decimal import Decimal
+from typing import Any
+
+from flask import Response, g, jsonify, request, url_for
+from sqlalchemy import Connection, Integer
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from goatkit.auth.identity import current_identity
+from goatkit.engine.extension import modules
+from goatkit.engine.fieldtypes import label_text
+from goatkit.engine.forms import FormErrors, FormInvalid, check_unique, clean
+from goatkit.engine.model import ResolvedModule
+from goatkit.engine.query import (
+    ListRequest,
+    QueryError,
+    convert,
+    delete_row,
+    get_row,
+    insert_row,
+    list_page,
+    update_row,
+)
+from goatkit.errors import error_response
+from goatkit.platform import current_platform
+from goatkit.routing.registry import handler
+
+log = logging.getLogger("goatkit.engine.api")
+
+#: The actions a module offers when its spec does not say (GOTRS parsed ``permissions`` but never enforced it).
+DEFAULT_ACTIONS = ("view", "create", "update", "delete")
+CONFLICT = "The database refused this change: a value is missing, already used, or still referenced elsewhere."
+_ACTION_OF_METHOD = {"GET": "view", "HEAD": "view", "POST": "create", "PUT": "update", "PATCH": "update"}
+
+
+class ApiError(Exception):
+    """Ends a request with ``response`` (a 4xx or 503 already rendered)."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+
+def _fail(status: int, message: str) -> ApiError:
+    return ApiError(error_response(status, message))
+
+
+# ------------------------------------------------------------------------------------------------------- handlers
+
+
+@handler("engine.api.list")
+def list_records(module: str) -> Response:
+    return _run(module, None, _list)
+
+
+@handler("engine.api.create")
+def create_record(module: str) -> Response:
+    return _run(module, None, _create)
+
+
+@handler("engine.api.get")
+def get_record(module: str, record_id: str) -> Response:
+    return _run(module, record_id, _get)
+
+
+@handler("engine.api.update")
+def update_record(module: str, record_id: str) -> Response:
+    return _run(module, record_id, _update)
+
+
+@handler("engine.api.delete")
+def delete_record(module: str, record_id: str) -> Response:
+    return _run(module, record_id, _delete)
+
+
+def _run(name: str, record_id: str | None, action: Any) -> Response:
+    """Resolve the module, check it offers the action, run ``action`` in one transaction; errors become responses."""
+    try:
+        module = _module(name)
+        _check_offered(module, _ACTION_OF_METHOD.get(request.method, "delete"))
+        with current_platform().engine.begin() as conn:
+            response: Response = action(conn, module) if record_id is None else action(conn, module, record_id)
+            return response
+    except ApiError as error:
+        return error.response
+    except QueryError as error:
+        return error_response(400, str(error))
+    except IntegrityError:  # a race past check_unique, a row other tables point at, a column the spec leaves out
+        log.warning("integrity error on %s %s", request.method, request.path, exc_info=True)
+        return error_response(409, CONFLICT)
+
+
+def _module(name: str) -> ResolvedModule:
+    try:
+        snapshot = modules().snapshot()
+    except SQLAlchemyError:
+        log.exception("cannot load the module registry")
+        raise _fail(503, "The modules cannot be loaded right now (database unavailable); try again shortly.") from None
+    found = snapshot.get(name)
+    if found is None:
+        close = difflib.get_close_matches(name, sorted(snapshot), n=1)
+        raise _fail(404, f"No module named '{name}'." + (f" Did you mean '{close[0]}'?" if close else ""))
+    return found
+
+
+def offered_actions(module: ResolvedModule) -> frozenset[str]:
+    """The actions ``module`` offers: its ``permissions`` (list, or mapping keyed by action), else the CRUD four."""
+    if "permissions" not in module.spec.model_fields_set:
+        return frozenset(DEFAULT_ACTIONS)
+    return frozenset(module.spec.permissions)
+
+
+def _check_offered(module: ResolvedModule, action: str) -> None:
+    if action not in offered_actions(module):
+        raise _fail(403, f"Module '{module.name}' does not offer {action}.")
+
+
+# --------------------------------------------------------------------------------------------------------- actions
+
+
+def _list(conn: Connection, module: ResolvedModule) -> Response:
+    params = {key: values[0] if len(values) == 1 else values for key, values in request.args.lists()}
+    page_request = ListRequest.parse(module, params)  # a repeated key stays a list (multi_select filters)
+    page = list_page(conn, module, page_request, key=modules().cursor_key)
+    return jsonify(
+        data=[serialise(module, row) for row in page.rows],
+        page={"size": page_request.page_size, "next_cursor": page.next_cursor, "prev_cursor": page.prev_cursor},
+        total=page.total,
+        total_is_estimate=page.total_is_estimate,
+    )
+
+
+def _get(conn: Connection, module: ResolvedModule, record_id: str) -> Response:
+    return jsonify(serialise(module, _existing(conn, module, record_id)))
+
+
+def _create(conn: Connection, module: ResolvedModule) -> Response:
+    values = clean_or_fail(module, _body(), "create")
+    _unique_or_fail(conn, module, values)
+    pk = insert_row(conn, module, values, _user_id())
+    row = get_row(conn, module, pk) or {}
+    response = jsonify(serialise(module, row))
+    response.status_code = 201
+    response.headers["Location"] = url_for("engine.api.get", module=module.name, record_id=str(pk))
+    return response
+
+
+def _update(conn: Connection, module: ResolvedModule, record_id: str) -> Response:
+    pk = _pk(module, record_id)
+    _existing(conn, module, record_id)
+    values = clean_or_fail(module, _body(), "update")
+    _unique_or_fail(conn, module, values, exclude_pk=pk)
+    if values:
+        update_row(conn, module, pk, values, _user_id())
+    return jsonify(serialise(module, get_row(conn, module, pk) or {}))
+
+
+def _delete(conn: Connection, module: ResolvedModule, record_id: str) -> Response:
+    if not delete_row(conn, module, _pk(module, record_id), _user_id()):
+        raise _not_found(module, record_id)
+    return Response(status=204)
+
+
+# ---------------------------------------------------------------------------------------------------------- helpers
+
+
+def _pk(module: ResolvedModule, record_id: str) -> Any:
+    """The path's id as the primary key's type; 400 naming it when it cannot be one (``/priority/abc``)."""
+    try:
+        return convert(module.primary_key, record_id, "the record id")
+    except QueryError:
+        expected = "a whole number" if isinstance(module.primary_key.type, Integer) else "a valid key"
+        raise _fail(400, f"The record id must be {expected}, not '{record_id}'.") from None
+
+
+def _existing(conn: Connection, module: ResolvedModule, record_id: str) -> dict[str, Any]:
+    row = get_row(conn, module, _pk(module, record_id))
+    if row is None:
+        raise _not_found(module, record_id)
+    return row
+
+
+def _not_found(module: ResolvedModule, record_id: str) -> ApiError:
+    singular = label_text(module.spec.module.singular, module.name)
+    return _fail(404, f"{singular} {record_id} does not exist.")
+
+
+def _body() -> Mapping[str, Any]:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise _fail(400, "Send a JSON object.")
+    return data
+
+
+def _user_id() -> int:
+    identity = current_identity()
+    if identity is None or not isinstance(identity.id, int):  # the route's middleware guarantees an agent
+        raise _fail(403, "Only agents can change records.")
+    return identity.id
+
+
+def clean_or_fail(module: ResolvedModule, data: Mapping[str, Any], action: Any) -> dict[str, Any]:
+    try:
+        return clean(module, data, action, source="json")
+    except FormInvalid as invalid:
+        raise invalid_response(invalid.errors) from None
+
+
+def _unique_or_fail(
+    conn: Connection, module: ResolvedModule, values: Mapping[str, Any], exclude_pk: Any = None
+) -> None:
+    errors = check_unique(conn, module, values, exclude_pk=exclude_pk)
+    if errors:
+        raise invalid_response(errors)
+
+
+def invalid_response(errors: FormErrors) -> ApiError:
+    """422 naming each bad field: ``{"error": {...}, "errors": {"name": ["Name is required."]}}``."""
+    message = f"Some values are not valid: {', '.join(errors)}."
+    response = jsonify(error={"status": 422, "message": message, "ref": g.get("request_id", "-")}, errors=errors)
+    response.status_code = 422
+    return ApiError(response)
+
+
+def serialise(module: ResolvedModule, row: Mapping[str, Any]) -> dict[str, Any]:
+    """A row as JSON-safe values: ISO 8601 dates, decimals as text; no bytes, no password fields."""
+    hidden = {f.name for f in module.fields if f.spec.type == "password"}
+    out: dict[str, Any] = {}
+    for name, value in row.items():
+        if name in hidden or isinstance(value, bytes | bytearray | memoryview):
+            continue
+        if isinstance(value, date | time):
+            out[name] = value.isoformat()
+        elif isinstance(value, Decimal):
+            out[name] = str(value)
+        else:
+            out[name] = value
+    return out
