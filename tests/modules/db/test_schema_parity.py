@@ -12,9 +12,12 @@ Znuny 7 tables and wider columns, and the GOTRS extras.
 from __future__ import annotations
 
 import hashlib
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, inspect, types
@@ -256,3 +259,12 @@ def test_gotrs_extras_and_znuny_columns_exist(db_url: str) -> None:
         assert {"token_config_id", "dbcrud_uuid"} <= set(columns("oauth2_token"))
     finally:
         engine.dispose()
+
+
+def test_committed_schema_files_are_what_the_generator_makes_of_the_xml() -> None:
+    xml = shared_path("reference", "otrs6", "otrs-schema.xml")
+    script = Path(__file__).resolve().parents[3] / "scripts" / "gen_schema.py"
+    result = subprocess.run(
+        [sys.executable, str(script), "--check", "--xml", str(xml)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
