@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from goatkit.platform import Platform
 from goatkit.specs import ModuleSpec, RouteGroupSpec, ThemeSpec
-from goatkit.specs.base import problems_from_validation
-from goatkit.yamlfile import Problem, YamlSyntaxError, load_documents
+from goatkit.specs.base import read_specs
+from goatkit.yamlfile import Problem
 
 
 def yaml_files(directory: Path) -> list[Path]:
@@ -29,22 +29,9 @@ def check_files(files: Iterable[Path], model: type[BaseModel]) -> tuple[list[Pro
     problems: list[Problem] = []
     names: dict[str, Path] = {}
     for path in files:
-        try:
-            documents = load_documents(path)
-        except YamlSyntaxError as exc:
-            problems.append(exc.problem)
-            continue
-        if not documents:
-            problems.append(Problem(str(path), 1, "", "the file is empty"))
-        for doc in documents:
-            if not isinstance(doc.data, dict):
-                problems.append(Problem(str(path), doc.start_line, "", "expected a mapping at the top level"))
-                continue
-            try:
-                spec = model.model_validate(doc.data)
-            except ValidationError as exc:
-                problems.extend(problems_from_validation(doc, model, exc))
-                continue
+        specs, found = read_specs(path, model)
+        problems.extend(found)
+        for doc, spec in specs:
             name = _spec_name(spec)
             if name in names and names[name] != path:
                 problems.append(

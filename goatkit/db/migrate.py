@@ -25,6 +25,7 @@ class Migrations:
 
     def __init__(self, script_location: Path) -> None:
         self.script_location = script_location
+        self._head: str | None = None
 
     def config(self, engine: Engine | None = None) -> Config:
         cfg = Config()
@@ -35,11 +36,13 @@ class Migrations:
         return cfg
 
     def head(self) -> str:
-        """The revision id of the newest migration."""
-        head = ScriptDirectory.from_config(self.config()).get_current_head()
-        if head is None:
-            raise RuntimeError(f"no migrations in {self.script_location}")
-        return head
+        """The revision id of the newest migration (read from the scripts once: readiness probes ask often)."""
+        if self._head is None:
+            head = ScriptDirectory.from_config(self.config()).get_current_head()
+            if head is None:
+                raise RuntimeError(f"no migrations in {self.script_location}")
+            self._head = head
+        return self._head
 
     def current(self, engine: Engine) -> str | None:
         """The revision the database is at, or ``None`` for a database never migrated."""

@@ -32,16 +32,15 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 
 from goatkit.checks import yaml_files
 from goatkit.engine.model import ResolvedModule
 from goatkit.engine.resolve import reflect_tables, resolve_module, tables_named
 from goatkit.filewatch import YamlWatcher
-from goatkit.specs.base import problems_from_validation
+from goatkit.specs.base import read_specs
 from goatkit.specs.module import ModuleSpec
-from goatkit.yamlfile import Document, Problem, YamlSyntaxError, load_documents
+from goatkit.yamlfile import Document, Problem
 
 if TYPE_CHECKING:
     from goatkit.platform import Platform
@@ -203,23 +202,7 @@ def _read(path: Path) -> _FileResult | None:
     """Parse and validate the documents of ``path``; ``None`` when the file vanished meanwhile."""
     result = _FileResult(path)
     try:
-        documents = load_documents(path)
+        result.specs, result.problems = read_specs(path, ModuleSpec)
     except FileNotFoundError:
         return None
-    except YamlSyntaxError as exc:
-        result.problems.append(exc.problem)
-        return result
-    except OSError as exc:
-        result.problems.append(Problem(str(path), 1, "", f"cannot be read ({exc.strerror})"))
-        return result
-    if not documents:
-        result.problems.append(Problem(str(path), 1, "", "the file is empty"))
-    for doc in documents:
-        if not isinstance(doc.data, dict):
-            result.problems.append(Problem(str(path), doc.start_line, "", "expected a mapping at the top level"))
-            continue
-        try:
-            result.specs.append((doc, ModuleSpec.model_validate(doc.data)))
-        except ValidationError as exc:
-            result.problems.extend(problems_from_validation(doc, ModuleSpec, exc))
     return result

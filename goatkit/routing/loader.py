@@ -20,8 +20,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from goatkit.checks import yaml_files
 from goatkit.routing.entry import (
     RateLimitRule,
@@ -32,9 +30,9 @@ from goatkit.routing.entry import (
     path_shape,
 )
 from goatkit.routing.registry import REGISTRY, Middleware, Registry, RegistryError, View
-from goatkit.specs.base import problems_from_validation
+from goatkit.specs.base import read_specs
 from goatkit.specs.routes import HttpMethod, Route, RouteGroupSpec
-from goatkit.yamlfile import Document, KeyPath, Problem, YamlSyntaxError, load_documents
+from goatkit.yamlfile import Document, KeyPath, Problem
 
 #: Given a template name, says what is wrong with it (``None``: it exists).
 TemplateCheck = Callable[[str], str | None]
@@ -91,22 +89,9 @@ class _Loader:
         self.tokens: dict[str, Middleware | str] = {}  # token -> middleware, or why it is refused
 
     def read_file(self, path: Path) -> None:
-        shown = self._shown(path)
-        try:
-            documents = load_documents(path)
-        except YamlSyntaxError as exc:
-            self.problems.append(Problem(shown, exc.problem.line, exc.problem.key, exc.problem.message))
-            return
-        for doc in documents:
-            doc.path = Path(shown)
-            if not isinstance(doc.data, dict):
-                self.problems.append(Problem(shown, doc.start_line, "", "expected a mapping at the top level"))
-                continue
-            try:
-                spec = RouteGroupSpec.model_validate(doc.data)
-            except ValidationError as exc:
-                self.problems.extend(problems_from_validation(doc, RouteGroupSpec, exc))
-                continue
+        specs, problems = read_specs(path, RouteGroupSpec, shown=self._shown(path))
+        self.problems.extend(problems)
+        for doc, spec in specs:
             if spec.metadata.enabled:
                 self.read_group(doc, spec)
 

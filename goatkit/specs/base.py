@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import difflib
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from goatkit.yamlfile import Document, Problem
+from goatkit.yamlfile import Document, Problem, YamlSyntaxError, load_documents
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class SpecModel(BaseModel):
@@ -60,3 +63,40 @@ def _inner_model(annotation: Any) -> type[BaseModel] | None:
         if found is not None:
             return found
     return None
+
+
+def read_specs(path: Path, model: type[M], *, shown: str = "") -> tuple[list[tuple[Document, M]], list[Problem]]:
+    """Parse every document of ``path`` and validate it as ``model``.
+
+    Returns the valid specs with their documents, and a problem for each syntax error, empty file, non-mapping
+    document or validation error.  ``shown`` replaces the path in problems and documents (e.g. a relative path).
+    ``FileNotFoundError`` propagates: a file deleted meanwhile is the caller's business.
+
+    Example::
+
+        specs, problems = read_specs(Path("modules/priority.yaml"), ModuleSpec)
+    """
+    where = shown or str(path)
+    try:
+        documents = load_documents(path)
+    except YamlSyntaxError as exc:
+        problem = exc.problem
+        return [], [Problem(where, problem.line, problem.key, problem.message)]
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        return [], [Problem(where, 1, "", f"cannot be read ({exc.strerror})")]
+    if not documents:
+        return [], [Problem(where, 1, "", "the file is empty")]
+    specs: list[tuple[Document, M]] = []
+    problems: list[Problem] = []
+    for doc in documents:
+        doc.path = Path(where)
+        if not isinstance(doc.data, dict):
+            problems.append(Problem(where, doc.start_line, "", "expected a mapping at the top level"))
+            continue
+        try:
+            specs.append((doc, model.model_validate(doc.data)))
+        except ValidationError as exc:
+            problems.extend(problems_from_validation(doc, model, exc))
+    return specs, problems

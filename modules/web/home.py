@@ -11,6 +11,7 @@ no helpdesk data); when the database cannot be reached it says so.  Neither case
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
@@ -113,6 +114,10 @@ def load_overview(conn: Connection, top: int = TOP_QUEUES, group_ids: Collection
     return Overview(by_state=by_state, top_queues=busiest, agents=agents, customers=customers)
 
 
+#: Engines whose schema was seen complete: the public page stops asking the catalogue on every visit.
+_initialised: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
 def database_problem(engine: Engine) -> str | None:
     """Say what keeps the page from working: ``"unreachable"``, ``"uninitialised"``, or ``None`` if neither."""
     try:
@@ -120,7 +125,10 @@ def database_problem(engine: Engine) -> str | None:
             present = inspect(conn).get_table_names()
     except SQLAlchemyError:
         return "unreachable"
-    return None if set(PAGE_TABLES) <= set(present) else "uninitialised"
+    if set(PAGE_TABLES) <= set(present):
+        _initialised.add(engine)
+        return None
+    return "uninitialised"
 
 
 @handler("home.index")
@@ -148,7 +156,8 @@ def _agent_page(identity: Identity) -> tuple[str, int]:
 
 def _public_page(identity: Identity | None) -> tuple[str, int]:
     """The welcome and the sign-in buttons; only the catalogue is read, to point a new installation at db init."""
-    problem = database_problem(current_platform().engine)
+    engine = current_platform().engine
+    problem = None if engine in _initialised else database_problem(engine)
     if problem is not None:
         log.warning("start page: database %s", problem)
         return _render(identity=identity, problem=problem), 503

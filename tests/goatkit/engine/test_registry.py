@@ -288,20 +288,25 @@ def test_an_unreachable_database_raises_and_keeps_the_current_snapshot(
     assert registry.snapshot() is current
 
 
-def test_the_application_module_files_load_against_the_otrs_schema(db_url: str) -> None:
+def test_scaffolded_otrs_modules_and_the_application_modules_load(db_url: str, tmp_path: Path) -> None:
+    """Specs written by `gotrs modules scaffold` for OTRS tables resolve cleanly, as do the committed module files."""
+    from goatkit.engine.scaffold import scaffold_module
     from modules.db.schema import metadata
 
-    files = sorted((ROOT / "modules").glob("*.y*ml"))
     engine = make_engine(db_url)
     try:
-        if files:
-            metadata.create_all(engine)
-        registry = ModuleRegistry(engine, [ROOT / "modules"])
-        snapshot = registry.load()
+        metadata.create_all(engine)
+        tables = ["queue", "salutation", "customer_company", "ticket_priority", "sla"]
+        for table in tables:
+            (tmp_path / f"{table}.yaml").write_text(scaffold_module(engine, table))
+        app_files = sorted((ROOT / "modules").glob("*.y*ml"))
+        snapshot = ModuleRegistry(engine, [tmp_path, ROOT / "modules"]).load()
     finally:
         engine.dispose()
     assert [str(p) for p in snapshot.problems] == []
-    assert {m.source for m in snapshot.values()} == set(files)
+    assert set(tables) <= set(snapshot)
+    assert snapshot["queue"].field_named("group_id").lookup is not None
+    assert {m.source for m in snapshot.values()} == {tmp_path / f"{t}.yaml" for t in tables} | set(app_files)
 
 
 def test_problem_renders_file_line_key() -> None:

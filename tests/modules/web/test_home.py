@@ -191,6 +191,9 @@ def test_anonymous_visitors_get_the_welcome_and_sign_in_buttons_only(desk: Flask
     assert "System" not in text and "/readyz" not in html
     assert 'data-testid="sign-out"' not in html and "Sign in<" not in html  # no third, unspecific header link
     _assert_csp_clean(html)
+    with _statements(current_platform(desk).engine) as again:
+        _page(desk.test_client())
+    assert again == []  # once the schema was seen complete, the public page asks the database nothing
 
 
 def test_customers_see_no_figures(desk: Flask) -> None:
