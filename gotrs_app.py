@@ -64,6 +64,9 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     from modules.auth import init_auth
 
     init_auth(app)
+    from modules.permissions.engine import init_app as init_module_access
+
+    init_module_access(app)  # module actions need OTRS group permissions (default rw on admin)
     init_routes(app, ROOT / "routes", watch=settings.routes_watch)
     return app
 

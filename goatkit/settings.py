@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     redis_url: str = Field(default="", description="Optional Redis; empty means in-process fallbacks")
     secret_key: str = Field(default="", description="Signing key; generated and persisted under var_dir when empty")
     modules_path: str = Field(default="", description="Extra module directories, os.pathsep-separated")
+    modules_builtin: bool = Field(default=True, description="Load the modules shipped in <root>/modules")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"
     config: str = Field(default="", description="Path of the YAML config file that was read (informational)")

@@ -32,6 +32,7 @@ from sqlalchemy import Connection, Integer
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from goatkit.auth.identity import current_identity
+from goatkit.engine import access
 from goatkit.engine.extension import modules
 from goatkit.engine.fieldtypes import label_text
 from goatkit.engine.forms import FormErrors, FormInvalid, check_unique, clean
@@ -52,8 +53,6 @@ from goatkit.routing.registry import handler
 
 log = logging.getLogger("goatkit.engine.api")
 
-#: The actions a module offers when its spec does not say (GOTRS parsed ``permissions`` but never enforced it).
-DEFAULT_ACTIONS = ("view", "create", "update", "delete")
 CONFLICT = "The database refused this change: a value is missing, already used, or still referenced elsewhere."
 _ACTION_OF_METHOD = {"GET": "view", "HEAD": "view", "POST": "create", "PUT": "update", "PATCH": "update"}
 
@@ -128,16 +127,11 @@ def _module(name: str) -> ResolvedModule:
     return found
 
 
-def offered_actions(module: ResolvedModule) -> frozenset[str]:
-    """The actions ``module`` offers: its ``permissions`` (list, or mapping keyed by action), else the CRUD four."""
-    if "permissions" not in module.spec.model_fields_set:
-        return frozenset(DEFAULT_ACTIONS)
-    return frozenset(module.spec.permissions)
-
-
 def _check_offered(module: ResolvedModule, action: str) -> None:
-    if action not in offered_actions(module):
-        raise _fail(403, f"Module '{module.name}' does not offer {action}.")
+    try:
+        access.require(module, action)
+    except access.AccessDenied as denied:
+        raise _fail(denied.status, denied.message) from None
 
 
 # --------------------------------------------------------------------------------------------------------- actions

@@ -8,9 +8,14 @@ sees a half-loaded registry, whatever a reload does meanwhile.
 
 **Last good version.**  The registry remembers, per source file, the modules that file last defined successfully.
 When a file has any problem (bad YAML, a key pydantic refuses, a missing table or column, a module name already
-defined by an earlier file), its problems are recorded and the modules it defined before keep serving (listed in
-``Snapshot.stale``); once the file is fixed its new version replaces them.  A deleted file takes its modules with it.
+defined by an earlier file of the same directory), its problems are recorded and the modules it defined before keep
+serving (listed in ``Snapshot.stale``); once the file is fixed its new version replaces them.  A deleted file takes
+its modules with it.
 A module's identity is ``module.name``, whatever the file is called: renaming a file keeps the module.
+
+**Overrides.**  A module defined in a later directory replaces the module of the same name from an earlier one: a
+site copies ``modules/queue.yaml`` into its ``GOTRS_MODULES_PATH`` directory, edits it, and the shipped file stays
+untouched.  Within one directory a name may be defined once.
 
 Example::
 
@@ -103,7 +108,8 @@ class ModuleRegistry:
     @classmethod
     def for_platform(cls, platform: Platform) -> ModuleRegistry:
         """The registry of an application: ``<root>/modules``, then the ``GOTRS_MODULES_PATH`` directories."""
-        return cls(platform.engine, [platform.root / "modules", *platform.settings.extra_module_dirs])
+        builtin = [platform.root / "modules"] if platform.settings.modules_builtin else []
+        return cls(platform.engine, [*builtin, *platform.settings.extra_module_dirs])
 
     def snapshot(self) -> Snapshot:
         """The current snapshot; take it once per request and use only it."""
@@ -145,13 +151,21 @@ class ModuleRegistry:
             self._watcher = None
 
     def _resolve(self, results: list[_FileResult]) -> None:
-        """Bind every spec to its tables (one batched reflection) and refuse names defined by an earlier file."""
-        needed = {name for r in results for _doc, spec in r.specs for name in tables_named(spec)}
+        """Bind every spec to its tables (one batched reflection) and refuse names defined twice in one directory.
+
+        A name defined in a later directory overrides the earlier directories' definition, which is skipped.
+        """
+        winner = {spec.module.name: result.path.parent for result in results for _doc, spec in result.specs}
+        results_specs = [
+            (result, [(doc, spec) for doc, spec in result.specs if winner[spec.module.name] == result.path.parent])
+            for result in results
+        ]
+        needed = {name for _r, specs in results_specs for _doc, spec in specs for name in tables_named(spec)}
         with self.engine.connect() as conn:
             tables = reflect_tables(conn, needed)
         claimed: dict[str, Path] = {}
-        for result in results:
-            for doc, spec in result.specs:
+        for result, specs in results_specs:
+            for doc, spec in specs:
                 name = spec.module.name
                 if name in claimed:
                     message = f"module '{name}' is already defined in {claimed[name]}"

@@ -251,9 +251,10 @@ def test_only_signed_in_admins_may_call_it(api: Api) -> None:
         audit = {"create_time": now, "create_by": 1, "change_time": now, "change_by": 1}
         conn.execute(insert(GROUP_USER).values(user_id=jane, group_id=1, permission_key="ro", **audit))
     headers = {"Authorization": "Bearer " + api.desk.token(AGENT, AGENT_PW)["access_token"]}
-    for method in ("get", "post", "delete"):
+    for method, action in (("get", "view"), ("post", "create"), ("delete", "delete")):
         refused = getattr(api, method)("/priority/1" if method == "delete" else "/priority", headers=headers)
-        assert (refused.status_code, error(refused)) == (403, "You need the 'rw' permission on group 'admin'.")
+        needed = f"You need the 'rw' permission on group 'admin' to {action} priority records."
+        assert (refused.status_code, error(refused)) == (403, needed)
 
 
 def within(seconds: float, condition: Callable[[], bool]) -> bool:

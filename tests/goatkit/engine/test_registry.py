@@ -194,22 +194,35 @@ def test_a_filter_must_name_a_field_and_an_existing_lookup(registry: ModuleRegis
     ]
 
 
-def test_a_module_name_defined_twice_is_refused_in_the_later_file(
-    db_url: str, registry: ModuleRegistry, modules_dir: Path, tmp_path: Path
+def test_a_module_name_defined_twice_in_one_directory_is_refused_in_the_later_file(
+    registry: ModuleRegistry, modules_dir: Path
 ) -> None:
     (modules_dir / "a.yaml").write_text(PRIORITY)
     (modules_dir / "b.yaml").write_text(PRIORITY.replace("plural: Priorities", "plural: Again"))
-    extra = tmp_path / "extra"
-    extra.mkdir()
-    (extra / "0.yaml").write_text(PRIORITY.replace("plural: Priorities", "plural: Extra"))
-    registry.directories.append(extra)  # GOTRS_MODULES_PATH directories come after the app's modules/
     snapshot = registry.load()
 
     assert snapshot["priority"].spec.module.plural == "Priorities"
     assert [str(p) for p in registry.problems] == [
         f"{modules_dir / 'b.yaml'}:1: module.name: module 'priority' is already defined in {modules_dir / 'a.yaml'}",
-        f"{extra / '0.yaml'}:1: module.name: module 'priority' is already defined in {modules_dir / 'a.yaml'}",
     ]
+
+
+def test_a_later_directory_overrides_a_module_of_an_earlier_one(
+    registry: ModuleRegistry, modules_dir: Path, tmp_path: Path
+) -> None:
+    (modules_dir / "a.yaml").write_text(PRIORITY)
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "0.yaml").write_text(PRIORITY.replace("plural: Priorities", "plural: Site"))
+    registry.directories.append(extra)  # GOTRS_MODULES_PATH directories come after the app's modules/
+    snapshot = registry.load()
+
+    assert snapshot["priority"].spec.module.plural == "Site"
+    assert snapshot["priority"].source == extra / "0.yaml"
+    assert registry.problems == []
+
+    (extra / "0.yaml").unlink()  # the site's copy removed: the shipped module serves again
+    assert registry.load()["priority"].spec.module.plural == "Priorities"
 
 
 def test_a_broken_edit_keeps_the_last_good_version_until_fixed_and_deleting_removes(

@@ -1,0 +1,30 @@
+"""The OTRS group check behind every module action of the engine (``goatkit.engine.access``).
+
+A module action needs a key on a group (default ``rw`` on ``admin``); an agent holds it through OTRS's group
+permissions (direct, or through roles), read with one query per request (:func:`agent_permissions`).  Customers
+and unknown realms never pass: customer-facing screens are their own modules with their own rules.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from goatkit.auth.identity import Identity
+from goatkit.engine import access
+from goatkit.platform import current_platform
+from modules.permissions.agent import agent_permissions
+from modules.permissions.keys import PERMISSION_KEYS
+
+AGENT = "agent"
+
+
+def agent_holds(identity: Identity, group: str, key: str) -> bool:
+    """Whether the agent ``identity`` holds ``key`` on the group named ``group`` (an unknown key never passes)."""
+    if identity.realm != AGENT or key not in PERMISSION_KEYS:
+        return False
+    with current_platform().engine.connect() as conn:
+        return agent_permissions(conn, int(identity.id)).has_in_group(group, key)
+
+
+def init_app(app: Flask) -> None:
+    access.init_app(app, agent_holds)
