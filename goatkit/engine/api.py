@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import difflib
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, time
 from decimal import Decimal
 from typing import Any
@@ -32,20 +32,17 @@ from sqlalchemy import Connection, Integer
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from goatkit.auth.identity import current_identity
-from goatkit.engine import access
+from goatkit.engine import access, service
 from goatkit.engine.extension import modules
 from goatkit.engine.fieldtypes import label_text
-from goatkit.engine.forms import FormErrors, FormInvalid, check_unique, clean
+from goatkit.engine.forms import FormErrors, FormInvalid
 from goatkit.engine.model import ResolvedModule
 from goatkit.engine.query import (
     ListRequest,
     QueryError,
     convert,
-    delete_row,
     get_row,
-    insert_row,
     list_page,
-    update_row,
 )
 from goatkit.errors import error_response
 from goatkit.platform import current_platform
@@ -154,9 +151,7 @@ def _get(conn: Connection, module: ResolvedModule, record_id: str) -> Response:
 
 
 def _create(conn: Connection, module: ResolvedModule) -> Response:
-    values = clean_or_fail(module, _body(), "create")
-    _unique_or_fail(conn, module, values)
-    pk = insert_row(conn, module, values, _user_id())
+    pk = _write(module, None, lambda: service.create(conn, module, _body(), source="json", user_id=_user_id()))
     row = get_row(conn, module, pk) or {}
     response = jsonify(serialise(module, row))
     response.status_code = 201
@@ -166,18 +161,27 @@ def _create(conn: Connection, module: ResolvedModule) -> Response:
 
 def _update(conn: Connection, module: ResolvedModule, record_id: str) -> Response:
     pk = _pk(module, record_id)
-    _existing(conn, module, record_id)
-    values = clean_or_fail(module, _body(), "update")
-    _unique_or_fail(conn, module, values, exclude_pk=pk)
-    if values:
-        update_row(conn, module, pk, values, _user_id())
+    _write(module, record_id, lambda: service.update(conn, module, pk, _body(), source="json", user_id=_user_id()))
     return jsonify(serialise(module, get_row(conn, module, pk) or {}))
 
 
 def _delete(conn: Connection, module: ResolvedModule, record_id: str) -> Response:
-    if not delete_row(conn, module, _pk(module, record_id), _user_id()):
+    pk = _pk(module, record_id)
+    if not _write(module, record_id, lambda: service.delete(conn, module, [pk], user_id=_user_id())):
         raise _not_found(module, record_id)
     return Response(status=204)
+
+
+def _write(module: ResolvedModule, record_id: str | None, action: Callable[[], Any]) -> Any:
+    """Run a service call; its errors become a 422 naming fields, a 409 with the hook's sentence, or a 404."""
+    try:
+        return action()
+    except FormInvalid as invalid:
+        raise invalid_response(invalid.errors) from None
+    except service.Refused as refused:
+        raise _fail(409, str(refused)) from None
+    except service.NotFound:
+        raise _not_found(module, str(record_id)) from None
 
 
 # ---------------------------------------------------------------------------------------------------------- helpers
@@ -216,21 +220,6 @@ def _user_id() -> int:
     if identity is None or not isinstance(identity.id, int):  # the route's middleware guarantees an agent
         raise _fail(403, "Only agents can change records.")
     return identity.id
-
-
-def clean_or_fail(module: ResolvedModule, data: Mapping[str, Any], action: Any) -> dict[str, Any]:
-    try:
-        return clean(module, data, action, source="json")
-    except FormInvalid as invalid:
-        raise invalid_response(invalid.errors) from None
-
-
-def _unique_or_fail(
-    conn: Connection, module: ResolvedModule, values: Mapping[str, Any], exclude_pk: Any = None
-) -> None:
-    errors = check_unique(conn, module, values, exclude_pk=exclude_pk)
-    if errors:
-        raise invalid_response(errors)
 
 
 def invalid_response(errors: FormErrors) -> ApiError:

@@ -24,6 +24,7 @@ from sqlalchemy import Column, MetaData, Table, inspect
 from sqlalchemy.engine import Connection
 
 from goatkit.engine.conditions import ConditionError, parse_condition
+from goatkit.engine.hooks import registered as registered_hooks
 from goatkit.engine.model import Lookup, ResolvedField, ResolvedModule
 from goatkit.specs.module import ModuleSpec
 from goatkit.yamlfile import Document, KeyPath, Problem
@@ -88,6 +89,7 @@ def resolve_module(spec: ModuleSpec, doc: Document, tables: Tables) -> tuple[Res
             )
         fields.append(ResolvedField(spec=field_spec, column=column, lookup=lookup))
     checker.filters(spec)
+    checker.hooks(spec)
     if checker.problems or primary_key is None:
         return None, checker.problems
     return ResolvedModule(spec=spec, source=doc.path, table=table, primary_key=primary_key, fields=tuple(fields)), []
@@ -100,6 +102,13 @@ class _Checker:
         self.doc = doc
         self.tables = tables
         self.problems: list[Problem] = []
+
+    def hooks(self, spec: ModuleSpec) -> None:
+        known = sorted(registered_hooks())
+        for index, name in enumerate(spec.hooks):
+            if name not in known:
+                choices = ", ".join(known) or "none are registered"
+                self._problem(("hooks", index), f"no hook named '{name}' is registered (known: {choices})")
 
     def table(self, name: str, where: KeyPath) -> Table | None:
         table = self.tables.get(name)

@@ -191,6 +191,7 @@ class ModuleSpec(SpecModel):
     validation: ValidationSpec = ValidationSpec()
     ui: UiSpec = UiSpec()
     lambda_config: LambdaConfig = LambdaConfig()
+    hooks: list[str] = []  # names of hook classes the application registered (goatkit/engine/hooks.py)
 
     @field_validator("permissions")
     @classmethod
