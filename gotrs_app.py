@@ -39,6 +39,10 @@ ROUTE_MODULES = (
     "goatkit.engine.api",  # the JSON API of every YAML module
 )
 
+#: Python companions of the YAML modules: importing one registers its hook classes (goatkit/engine/hooks.py) under
+#: the names the specs use in ``hooks: [...]``.
+COMPANION_MODULES: tuple[str, ...] = ()
+
 
 def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     """Build the GOTRS Flask app.  ``config`` overrides settings (keys as in :class:`goatkit.settings.Settings`)."""
@@ -59,7 +63,7 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     engine_extension.init_app(app, platform)  # loads the module specs on first use, not here
 
     init_security_headers(app)
-    for module in ROUTE_MODULES:
+    for module in (*ROUTE_MODULES, *COMPANION_MODULES):
         importlib.import_module(module)
     from modules.auth import init_auth
 
