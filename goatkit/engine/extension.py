@@ -14,6 +14,7 @@ Example::
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import hmac
 import threading
@@ -47,6 +48,7 @@ class Modules:
                     self._loaded = True
                     if self.watch:
                         self.registry.watch()
+                        atexit.register(self.stop)  # a clean stop of the observer thread at interpreter exit
         return self.registry.snapshot()
 
     def stop(self) -> None:
