@@ -60,6 +60,7 @@ from sqlalchemy import (
     update,
 )
 
+from goatkit.engine import history
 from goatkit.engine.conditions import ConditionError, parse_condition
 from goatkit.engine.cursor import CursorError, decode_cursor, encode_cursor, pack_value, unpack_value
 from goatkit.engine.model import Lookup, ResolvedField, ResolvedModule
@@ -305,7 +306,10 @@ def _pk_field(module: ResolvedModule) -> str:
 
 
 def _columns(module: ResolvedModule) -> list[Col]:
-    cols: list[Col] = [rf.column.label(rf.name) for rf in module.stored if rf.column is not None]
+    fields = module.stored
+    if module.grouped:  # the per-row fields shown nowhere would split a record into its rows
+        fields = tuple(f for f in fields if f.spec.show_in_list or f.spec.show_in_form or f.spec.show_in_detail)
+    cols: list[Col] = [rf.column.label(rf.name) for rf in fields if rf.column is not None]
     if _pk_field(module) not in module.by_name:
         cols.append(module.primary_key.label(module.primary_key.name))
     return cols
@@ -377,6 +381,8 @@ def _fetch(
     sort_col = module.by_name[request.sort].column
     assert sort_col is not None  # ListRequest only sorts on stored fields
     stmt = select(*_columns(module)).where(*request.where)
+    if module.grouped:
+        stmt = stmt.distinct()
     if position is not None:
         stmt = stmt.where(_after(module, sort_col, walk_desc, *position))
     stmt = stmt.order_by(*_order(module, sort_col, walk_desc)).limit(request.page_size + 1)
@@ -405,7 +411,9 @@ def count_rows(
         guess = _pg_estimate(conn, module, where)
         if guess is not None and guess > threshold:
             return guess, True
-    page = select(true().label("one")).select_from(module.table).where(*where).limit(threshold + 1).subquery()
+    one = module.primary_key if module.grouped else true().label("one")  # a grouped record counts once
+    counted = select(one).select_from(module.table).where(*where)
+    page = (counted.distinct() if module.grouped else counted).limit(threshold + 1).subquery()
     capped = select(func.count()).select_from(page)
     exact = int(conn.execute(capped).scalar_one())
     if exact <= threshold:
@@ -510,21 +518,41 @@ def _audit(module: ResolvedModule, user_id: int, *, create: bool) -> dict[str, A
 
 
 def insert_row(conn: Connection, module: ResolvedModule, values: Mapping[str, Any], user_id: int) -> Any:
-    """Insert a row from field values, filling the audit columns the table has; return its primary key."""
+    """Insert a row from field values, filling the audit columns the table has; return its primary key.
+
+    The change history gets a ``create`` entry with the values given (:mod:`goatkit.engine.history`).
+    """
     data = _values(module, values) | _audit(module, user_id, create=True)
     result = conn.execute(insert(module.table).values(data))
     pk = module.primary_key.name
-    if pk in data:
-        return data[pk]
-    return result.inserted_primary_key[0] if result.inserted_primary_key else None
+    key = data[pk] if pk in data else result.inserted_primary_key[0] if result.inserted_primary_key else None
+    if history.enabled(module):
+        history.record(conn, module, user_id, [(key, "create", history.diff(module, None, values))])
+    return key
 
 
 def update_rows(
     conn: Connection, module: ResolvedModule, pks: Sequence[Any], values: Mapping[str, Any], user_id: int
 ) -> int:
-    """Set the same field values (and ``change_time``/``change_by``) on rows in one statement; rows affected."""
+    """Set the same field values (and ``change_time``/``change_by``) on rows in one statement; rows found.
+
+    With history on, the old values of all the rows are read first (one query), rows whose values would not change
+    are left alone, and one history entry per changed row is inserted (one ``executemany``).
+    """
     keys = [_pk_value(module, pk) for pk in pks]
     data = _values(module, values) | _audit(module, user_id, create=False)
+    if not history.enabled(module):
+        return _update(conn, module, keys, data)
+    old = history.old_values(conn, module, keys, values)
+    changes = {key: history.diff(module, row, values) for key, row in old.items()}
+    changed = [key for key, diff in changes.items() if diff]
+    if changed:
+        _update(conn, module, changed, data)
+        history.record(conn, module, user_id, [(key, "update", changes[key]) for key in changed])
+    return len(old)
+
+
+def _update(conn: Connection, module: ResolvedModule, keys: Sequence[Any], data: Mapping[str, Any]) -> int:
     stmt = update(module.table).where(module.primary_key.in_(keys) if keys else false()).values(data)
     return conn.execute(stmt).rowcount
 
@@ -535,11 +563,20 @@ def update_row(conn: Connection, module: ResolvedModule, pk: Any, values: Mappin
 
 
 def delete_rows(conn: Connection, module: ResolvedModule, pks: Sequence[Any], user_id: int) -> int:
-    """Delete rows in one statement: ``valid_id = 2`` when the module soft-deletes, else ``DELETE``; rows affected."""
+    """Delete rows in one statement: ``valid_id = 2`` when the module soft-deletes, else ``DELETE``; rows affected.
+
+    With history on, a ``delete`` entry keeps each deleted row's values (read with one query before).
+    """
     if module.soft_delete:
-        return set_valid_rows(conn, module, pks, False, user_id)
+        return _set_valid(conn, module, pks, False, user_id, action="delete")
     keys = [_pk_value(module, pk) for pk in pks]
-    return conn.execute(delete(module.table).where(module.primary_key.in_(keys) if keys else false())).rowcount
+    old = history.old_values(conn, module, keys) if history.enabled(module) else {}
+    count = conn.execute(delete(module.table).where(module.primary_key.in_(keys) if keys else false())).rowcount
+    if old:
+        history.record(
+            conn, module, user_id, [(key, "delete", history.diff(module, row, {})) for key, row in old.items()]
+        )
+    return count
 
 
 def delete_row(conn: Connection, module: ResolvedModule, pk: Any, user_id: int) -> bool:
@@ -548,15 +585,56 @@ def delete_row(conn: Connection, module: ResolvedModule, pk: Any, user_id: int) 
 
 
 def set_valid_rows(conn: Connection, module: ResolvedModule, pks: Sequence[Any], valid: bool, user_id: int) -> int:
-    """Set ``valid_id`` to 1 (valid) or 2 (invalid) on rows in one statement; rows affected."""
+    """Set ``valid_id`` to 1 (valid) or 2 (invalid) on rows in one statement; rows found.
+
+    With history on, rows already in that state are left alone and the others get a ``valid``/``invalid`` entry.
+    """
+    return _set_valid(conn, module, pks, valid, user_id, action="valid" if valid else "invalid")
+
+
+def _set_valid(
+    conn: Connection, module: ResolvedModule, pks: Sequence[Any], valid: bool, user_id: int, *, action: str
+) -> int:
     if "valid_id" not in module.table.c:
         raise QueryError(f"{module.name} has no validity to change.")
     keys = [_pk_value(module, pk) for pk in pks]
-    data = {"valid_id": VALID if valid else INVALID} | _audit(module, user_id, create=False)
-    stmt = update(module.table).where(module.primary_key.in_(keys) if keys else false()).values(data)
-    return conn.execute(stmt).rowcount
+    target = VALID if valid else INVALID
+    data = {"valid_id": target} | _audit(module, user_id, create=False)
+    if not history.enabled(module):
+        return _update(conn, module, keys, data)
+    name = _valid_field(module)
+    col = module.table.c.valid_id
+    stmt = select(module.primary_key, col).where(module.primary_key.in_(keys) if keys else false())
+    old = {key: value for key, value in conn.execute(stmt)}
+    changed = [key for key, value in old.items() if value != target]
+    if changed:
+        _update(conn, module, changed, data)
+        history.record(conn, module, user_id, [(key, action, {name: [old[key], target]}) for key in changed])
+    return len(old)
+
+
+def _valid_field(module: ResolvedModule) -> str:
+    """The field name of the ``valid_id`` column (the column name when no field shows it)."""
+    return next((rf.name for rf in module.stored if rf.column is not None and rf.column.name == "valid_id"), "valid_id")
 
 
 def set_valid(conn: Connection, module: ResolvedModule, pk: Any, valid: bool, user_id: int) -> bool:
     """The status toggle: mark one row valid or invalid; ``False`` if it does not exist."""
     return set_valid_rows(conn, module, [pk], valid, user_id) > 0
+
+
+# ---------------------------------------------------------------------------------------------------------- screens
+
+
+def pk_field(module: ResolvedModule) -> str:
+    """The row key holding the primary key: the field whose column it is, else the column's own name."""
+    return _pk_field(module)
+
+
+def distinct_values(conn: Connection, rf: ResolvedField, *, limit: int = 200) -> list[Any]:
+    """Up to ``limit`` distinct non-NULL values of a stored field, sorted (``source: database`` filter options)."""
+    col = rf.column
+    if col is None:
+        raise QueryError(f"Field '{rf.name}' is not stored.")
+    stmt = select(col).where(col.is_not(None)).distinct().order_by(col).limit(limit)
+    return [value for (value,) in conn.execute(stmt)]

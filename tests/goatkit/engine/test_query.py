@@ -25,6 +25,7 @@ from sqlalchemy import (
     text,
 )
 
+from goatkit.db.tables import goatkit_metadata
 from goatkit.engine import query as q
 from goatkit.engine.conditions import ConditionError, parse_condition
 from goatkit.engine.cursor import decode_cursor, encode_cursor
@@ -114,6 +115,7 @@ def db(db_url: str) -> Iterator[tuple[Connection, dict[str, Table], ResolvedModu
     metadata = MetaData()
     tables = build_tables(metadata)
     metadata.create_all(engine)
+    goatkit_metadata.create_all(engine)  # goatkit_change: every write records its history
     with engine.connect() as conn:
         for lt in {t: tables[t] for t in LOOKUPS.values()}.values():
             conn.execute(
@@ -503,7 +505,7 @@ def test_soft_delete_and_status_toggle_set_valid_id(db: Any) -> None:
 
 def test_hard_delete_removes_rows_in_one_statement(db: Any) -> None:
     conn, tables, _ = db
-    hard = resolve(ITEM_SPEC | {"features": {}}, tables)
+    hard = resolve(ITEM_SPEC | {"features": {"audit": False}}, tables)  # history: tests/goatkit/engine/test_history.py
     seen = statements(conn)
     assert q.delete_rows(conn, hard, [1, 2, 3, 999], user_id=1) == 3
     assert len(seen) == 1 and seen[0].startswith("DELETE FROM item")
