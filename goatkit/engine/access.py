@@ -149,3 +149,10 @@ def require(module: ResolvedModule, action: str) -> None:
         raise AccessDenied(401, "Sign in first.")
     if not may(module, action):
         raise AccessDenied(403, f"You need {requirement} to {action} {module.name} records.")
+
+
+def is_admin(identity: Identity | None = None) -> bool:
+    """Whether the identity holds the default requirement (``rw`` on group ``admin``): who sees registry problems."""
+    identity = identity if identity is not None else current_identity()
+    check = _group_check()
+    return identity is not None and check is not None and bool(check(identity, DEFAULT_GROUP, DEFAULT_KEY))

@@ -39,6 +39,7 @@ from goatkit.engine.forms import FormErrors, FormInvalid
 from goatkit.engine.model import ResolvedModule
 from goatkit.engine.query import (
     ListRequest,
+    Page,
     QueryError,
     convert,
     get_row,
@@ -121,6 +122,8 @@ def _module(name: str) -> ResolvedModule:
     if found is None:
         close = difflib.get_close_matches(name, sorted(snapshot), n=1)
         raise _fail(404, f"No module named '{name}'." + (f" Did you mean '{close[0]}'?" if close else ""))
+    if found.relation is not None:  # a matrix, not records: goatkit/engine/relation_views.py serves it
+        raise _fail(404, f"Module '{name}' is a relation: use /api/v1/relations/{name}/left/<id>.")
     return found
 
 
@@ -135,25 +138,19 @@ def _check_offered(module: ResolvedModule, action: str) -> None:
 
 
 def _list(conn: Connection, module: ResolvedModule) -> Response:
-    params = {key: values[0] if len(values) == 1 else values for key, values in request.args.lists()}
-    page_request = ListRequest.parse(module, params)  # a repeated key stays a list (multi_select filters)
+    page_request = ListRequest.parse(module, request_params())
     page = list_page(conn, module, page_request, key=modules().cursor_key)
-    return jsonify(
-        data=[serialise(module, row) for row in page.rows],
-        page={"size": page_request.page_size, "next_cursor": page.next_cursor, "prev_cursor": page.prev_cursor},
-        total=page.total,
-        total_is_estimate=page.total_is_estimate,
-    )
+    service.extend_rows(conn, module, page.rows)
+    return jsonify(list_body(module, page_request, page))
 
 
 def _get(conn: Connection, module: ResolvedModule, record_id: str) -> Response:
-    return jsonify(serialise(module, _existing(conn, module, record_id)))
+    return jsonify(serialise(module, _answer(conn, module, _existing(conn, module, record_id))))
 
 
 def _create(conn: Connection, module: ResolvedModule) -> Response:
     pk = _write(module, None, lambda: service.create(conn, module, _body(), source="json", user_id=_user_id()))
-    row = get_row(conn, module, pk) or {}
-    response = jsonify(serialise(module, row))
+    response = jsonify(serialise(module, _answer(conn, module, get_row(conn, module, pk) or {})))
     response.status_code = 201
     response.headers["Location"] = url_for("engine.api.get", module=module.name, record_id=str(pk))
     return response
@@ -162,7 +159,7 @@ def _create(conn: Connection, module: ResolvedModule) -> Response:
 def _update(conn: Connection, module: ResolvedModule, record_id: str) -> Response:
     pk = _pk(module, record_id)
     _write(module, record_id, lambda: service.update(conn, module, pk, _body(), source="json", user_id=_user_id()))
-    return jsonify(serialise(module, get_row(conn, module, pk) or {}))
+    return jsonify(serialise(module, _answer(conn, module, get_row(conn, module, pk) or {})))
 
 
 def _delete(conn: Connection, module: ResolvedModule, record_id: str) -> Response:
@@ -203,6 +200,13 @@ def _existing(conn: Connection, module: ResolvedModule, record_id: str) -> dict[
     return row
 
 
+def _answer(conn: Connection, module: ResolvedModule, row: dict[str, Any]) -> dict[str, Any]:
+    """``row`` with what the module's hooks add (``extend_rows``), ready to serialise."""
+    if row:
+        service.extend_rows(conn, module, [row])
+    return row
+
+
 def _not_found(module: ResolvedModule, record_id: str) -> ApiError:
     singular = label_text(module.spec.module.singular, module.name)
     return _fail(404, f"{singular} {record_id} does not exist.")
@@ -228,6 +232,21 @@ def invalid_response(errors: FormErrors) -> ApiError:
     response = jsonify(error={"status": 422, "message": message, "ref": g.get("request_id", "-")}, errors=errors)
     response.status_code = 422
     return ApiError(response)
+
+
+def request_params() -> dict[str, Any]:
+    """The query string as list parameters: one value as text, a repeated key (``multi_select``) as a list."""
+    return {key: values[0] if len(values) == 1 else values for key, values in request.args.lists()}
+
+
+def list_body(module: ResolvedModule, page_request: ListRequest, page: Page) -> dict[str, Any]:
+    """A list page as JSON: the shape of the API and of the admin screens' JSON answers."""
+    return {
+        "data": [serialise(module, row) for row in page.rows],
+        "page": {"size": page_request.page_size, "next_cursor": page.next_cursor, "prev_cursor": page.prev_cursor},
+        "total": page.total,
+        "total_is_estimate": page.total_is_estimate,
+    }
 
 
 def serialise(module: ResolvedModule, row: Mapping[str, Any]) -> dict[str, Any]:

@@ -46,8 +46,44 @@
     if (meta && meta.content) event.detail.headers["X-CSRF-Token"] = meta.content;
   });
 
+  // GET requests from a form marked data-drop-empty leave out empty fields, so a pushed URL reads ?search=x rather
+  // than ?search=x&filter_a=&filter_b= (the list screens' search and filter form).
+  document.addEventListener("htmx:configRequest", function (event) {
+    var form = event.detail.elt.closest ? event.detail.elt.closest("[data-drop-empty]") : null;
+    var data = event.detail.formData;
+    if (!form || event.detail.verb !== "get" || !data) return;
+    var empty = [];
+    data.forEach(function (value, key) {
+      if (value === "") empty.push(key);
+    });
+    empty.forEach(function (key) {
+      if (data.getAll(key).every(function (value) { return value === ""; })) data.delete(key);
+    });
+  });
+
+  // An error answer that names its own target (HX-Retarget: a refusal, a form with errors) is swapped in; htmx
+  // otherwise drops 4xx answers and the user would see nothing.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var xhr = event.detail.xhr;
+    if (xhr.status >= 400 && xhr.status < 500 && xhr.getResponseHeader("HX-Retarget")) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
   document.addEventListener("alpine:init", function () {
     var Alpine = window.Alpine;
+
+    // The "select all" checkbox of a list: checks or clears every row checkbox (name="ids") of its form.
+    Alpine.data("selectAll", function () {
+      return {
+        toggle: function () {
+          var form = this.$el.closest("form");
+          var boxes = form ? form.querySelectorAll('input[type="checkbox"][name="ids"]') : [];
+          for (var i = 0; i < boxes.length; i++) boxes[i].checked = this.$el.checked;
+        },
+      };
+    });
 
     // Light/dark switch. The choice is stored; until the user picks, the OS preference wins.
     Alpine.data("themeToggle", function () {
@@ -77,6 +113,28 @@
         },
         close: function () {
           this.open = false;
+        },
+      };
+    });
+
+    // Relation matrix (goatkit/templates/goatkit/engine/relation_matrix.html): a header box ticks or clears its
+    // key's column, a row's "All" box every key of its row. The boxes stay plain form fields: saving is a POST.
+    Alpine.data("relationMatrix", function () {
+      function setAll(boxes, checked) {
+        Array.prototype.forEach.call(boxes, function (box) {
+          box.checked = checked;
+        });
+      }
+      return {
+        toggleColumn: function (event) {
+          var key = event.target.getAttribute("data-column");
+          var boxes = event.target.closest("table").querySelectorAll("tbody input[data-key]");
+          setAll(Array.prototype.filter.call(boxes, function (box) {
+            return box.getAttribute("data-key") === key;
+          }), event.target.checked);
+        },
+        toggleRow: function (event) {
+          setAll(event.target.closest("tr").querySelectorAll("input[data-key]"), event.target.checked);
         },
       };
     });

@@ -1,0 +1,208 @@
+"""The list screen of a module: its columns, filter controls, sort and page links, and the rendered table.
+
+Everything per module (columns and their formatters) is built once per module object and reused; a page costs the
+queries of :func:`query.list_page` (one keyset query, one ``IN`` query per lookup column, one count) plus one query
+per lookup or ``source: database`` filter, never one per row.
+
+Example::
+
+    with app.app_context():
+        html = render_list_page("priority", {"sort": "-name", "page_size": "50"})   # the table fragment
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import render_template
+from sqlalchemy import Connection
+
+from goatkit.engine import access
+from goatkit.engine.extension import modules
+from goatkit.engine.fieldtypes import label_text
+from goatkit.engine.model import ResolvedField, ResolvedModule
+from goatkit.engine.query import (
+    ListRequest,
+    Page,
+    QueryError,
+    distinct_values,
+    filter_type,
+    list_page,
+    lookup_options,
+    pk_field,
+)
+from goatkit.engine.screens.cells import Cell, cell_for
+from goatkit.platform import current_platform
+
+Params = Mapping[str, Any]  # request arguments: text, or a list for a repeated key
+_BOOL_OPTIONS = [("1", "Yes"), ("0", "No")]
+_CELLS: dict[tuple[int, str], tuple[weakref.ref[ResolvedModule], tuple[Cell, ...]]] = {}
+
+
+def _cached(module: ResolvedModule, what: str, build: Any) -> tuple[Cell, ...]:
+    key = (id(module), what)
+    hit = _CELLS.get(key)
+    if hit is not None and hit[0]() is module:
+        return hit[1]
+    cells: tuple[Cell, ...] = build(module)
+    _CELLS[key] = (weakref.ref(module, lambda _ref: _CELLS.pop(key, None)), cells)
+    return cells
+
+
+def _shown(rf: ResolvedField) -> bool:
+    return rf.spec.type != "password" and rf.column is not None
+
+
+def _list_fields(module: ResolvedModule) -> tuple[Cell, ...]:
+    """``ui.list_columns`` in order, else the ``show_in_list`` fields by ``list_position``, else the first five."""
+    by_name = module.by_name
+    named = [by_name[n] for n in module.spec.ui.list_columns if n in by_name]
+    if not named:
+        listed = [f for f in module.fields if f.spec.show_in_list]
+        big = len(module.fields) + 1
+        named = sorted(listed, key=lambda f: f.spec.list_position if f.spec.list_position is not None else big)
+    if not named:
+        named = list(module.fields[:5])
+    return tuple(cell_for(f) for f in named if _shown(f))
+
+
+def list_cells(module: ResolvedModule) -> tuple[Cell, ...]:
+    """The list's columns, each with its label and formatter."""
+    return _cached(module, "list", _list_fields)
+
+
+def detail_cells(module: ResolvedModule) -> tuple[Cell, ...]:
+    """Every ``show_in_detail`` field (never a password), in spec order."""
+    return _cached(
+        module, "detail", lambda m: tuple(cell_for(f) for f in m.fields if f.spec.show_in_detail and _shown(f))
+    )
+
+
+def link(base: str, params: Params, **changes: Any) -> str:
+    """``base`` with ``params`` changed (``None`` removes a key); any change but a cursor starts at page one."""
+    merged = {k: v for k, v in params.items() if v not in ("", None, [])}
+    if "cursor" not in changes:
+        merged.pop("cursor", None)
+    for key, value in changes.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    query = urlencode(merged, doseq=True)
+    return base + ("?" + query if query else "")
+
+
+@dataclass(frozen=True)
+class Filter:
+    """One filter control: ``type`` is select, text, date_range or multi_select; ``value`` what the request set."""
+
+    name: str
+    label: str
+    type: str
+    options: list[tuple[str, str]]
+    value: Any
+
+
+def _filter_options(conn: Connection, module: ResolvedModule, rf: ResolvedField) -> list[tuple[str, str]]:
+    declared = next((flt for flt in module.spec.filters if flt.field == rf.name), None)
+    if declared is not None and declared.options:
+        return [(str(o.value), label_text(o.label, str(o.value))) for o in declared.options]
+    if rf.spec.options:
+        return [(str(o.value), label_text(o.label, str(o.value))) for o in rf.spec.options]
+    if rf.lookup is not None:
+        return [(str(key), str(display)) for key, display in lookup_options(conn, rf)]
+    if rf.kind == "bool":
+        return list(_BOOL_OPTIONS)
+    return [(str(v), str(v)) for v in distinct_values(conn, rf)]
+
+
+def filter_controls(conn: Connection, module: ResolvedModule, params: Params) -> list[Filter]:
+    """The controls of the module's filterable fields, with the values ``params`` gives them."""
+    controls = []
+    labels = {flt.field: flt.label for flt in module.spec.filters}
+    for rf in module.filterable:
+        kind = filter_type(module, rf)
+        key = "filter_" + rf.name
+        label = label_text(labels.get(rf.name) or rf.spec.label, rf.name)
+        if kind == "date_range":
+            value: Any = (params.get(key + "_from") or "", params.get(key + "_to") or "")
+        elif kind == "multi_select":
+            raw = params.get(key) or []
+            value = [str(v) for v in (raw.split(",") if isinstance(raw, str) else raw)]
+        else:
+            value = str(params.get(key) or "")
+        options = _filter_options(conn, module, rf) if kind in ("select", "multi_select") else []
+        controls.append(Filter(rf.name, label, kind, options, value))
+    return controls
+
+
+@dataclass(frozen=True)
+class Listing:
+    """What the list templates need: the module, its base URL, columns, the page and the request behind it."""
+
+    module: ResolvedModule
+    base: str
+    params: Params
+    request: ListRequest
+    page: Page
+    columns: tuple[Cell, ...]
+    actions: frozenset[str]
+
+    @property
+    def pk(self) -> str:
+        return pk_field(self.module)
+
+    @property
+    def toggles(self) -> bool:
+        return "update" in self.actions and "valid_id" in self.module.table.c
+
+    def sort_link(self, cell: Cell) -> str:
+        ascending = self.request.sort != cell.name or self.request.descending
+        return link(self.base, self.params, sort=cell.name if ascending else "-" + cell.name)
+
+    def sorted_by(self, cell: Cell) -> str:
+        """``ascending``/``descending`` for the sorted column, else ``none`` (``aria-sort``)."""
+        if self.request.sort != cell.name:
+            return "none"
+        return "descending" if self.request.descending else "ascending"
+
+    def page_link(self, cursor: str | None) -> str | None:
+        return link(self.base, self.params, cursor=cursor) if cursor else None
+
+
+def load_listing(
+    conn: Connection, module: ResolvedModule, params: Params, *, base: str, actions: frozenset[str]
+) -> Listing:
+    """Validate ``params`` (raises :class:`QueryError` naming the bad one) and read the page."""
+    request = ListRequest.parse(module, params)
+    page = list_page(conn, module, request, key=modules().cursor_key)
+    return Listing(module, base, params, request, page, list_cells(module), actions)
+
+
+def render_list_page(module_name: str, params: Params, *, base: str = "") -> str:
+    """The table of ``module_name``'s list as HTML (what an htmx search, sort or page swaps in); needs an app context.
+
+    For benchmarks and previews: no request or identity is needed; the buttons shown are those the module offers.
+    Raises ``KeyError`` for an unknown module and :class:`QueryError` for bad parameters.
+    """
+    module = modules().snapshot()[module_name]
+    actions = frozenset(access.requirements(module))
+    with current_platform().engine.connect() as conn:
+        listing = load_listing(conn, module, params, base=base or f"/admin/modules/{module_name}", actions=actions)
+        return render_template("goatkit/engine/_table.html", listing=listing)
+
+
+__all__ = [
+    "Filter",
+    "Listing",
+    "QueryError",
+    "detail_cells",
+    "filter_controls",
+    "link",
+    "list_cells",
+    "render_list_page",
+]
