@@ -1,16 +1,25 @@
 """``gotrs check``: validate every YAML file of an application and report file:line:key problems.
 
 Which model validates which file is decided by the directory: ``modules/`` (and ``GOTRS_MODULES_PATH``) hold module
-specs, ``routes/`` route groups, ``themes/`` themes.  Cross-file rules (a module name used twice) are checked too.
+specs, ``routes/`` route groups, ``themes/`` themes, ``i18n/`` label files.  Cross-file rules (a module name used
+twice) are checked too.  :func:`check_database` then resolves the modules against the database, as the registry does
+when the app serves them (a missing table or column, a NOT NULL column no create fills), when it can be reached.
+
+Example::
+
+    problems, checked = check_tree(platform)
+    db_problems, note = check_database(platform, problems)   # note: 'database not reachable ...' or a summary
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from pathlib import Path
 
 from pydantic import BaseModel
 
+from goatkit import i18n
 from goatkit.platform import Platform
 from goatkit.specs import ModuleSpec, RouteGroupSpec, ThemeSpec
 from goatkit.specs.base import read_specs
@@ -65,4 +74,41 @@ def check_tree(platform: Platform) -> tuple[list[Problem], int]:
         found, _names = check_files(files, model)
         problems.extend(found)
         checked += len(files)
-    return problems, checked
+    label_problems, label_files = i18n.check_directory(platform.root / "i18n")
+    return [*problems, *label_problems], checked + label_files
+
+
+def check_database(platform: Platform, file_problems: Iterable[Problem] = ()) -> tuple[list[Problem], str]:
+    """Resolve every module against the database like the registry; return its problems and a one-line note.
+
+    Files that already have ``file_problems`` are left out (their YAML must be fixed first).  A database that cannot
+    be reached gives no problems and a note saying so; one without any table is reported as not initialised.
+    """
+    from sqlalchemy import inspect
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from goatkit.engine.registry import ModuleRegistry
+
+    engine = platform.engine
+    where = engine.url.render_as_string(hide_password=True)
+    database = engine.url.database or ""
+    if engine.url.get_backend_name() == "sqlite" and database not in ("", ":memory:") and not Path(database).exists():
+        return [], f"Database {where} does not exist yet: modules not checked against it."
+    engine_log = logging.getLogger("goatkit.engine")
+    level = engine_log.level
+    engine_log.setLevel(logging.CRITICAL)  # the registry logs each problem; here they are the command's output
+    try:
+        with engine.connect() as conn:
+            empty = not inspect(conn).get_table_names()
+        snapshot = None if empty else ModuleRegistry.for_platform(platform).load()
+    except SQLAlchemyError as error:
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+        return [], f"Database {where} not reachable ({reason}): modules not checked against it."
+    finally:
+        engine_log.setLevel(level)
+    if snapshot is None:
+        return [], f"Database {where} has no tables (not initialised): modules not checked against it."
+    seen = set(file_problems)
+    broken = {p.file for p in seen}
+    problems = [p for p in snapshot.problems if p not in seen and p.file not in broken]
+    return problems, f"{len(snapshot)} module(s) resolved against {where}."

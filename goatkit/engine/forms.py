@@ -32,6 +32,7 @@ from sqlalchemy import Connection, Integer, literal, select
 
 from goatkit.engine.fieldtypes import field_for, label_text
 from goatkit.engine.model import ResolvedField, ResolvedModule
+from goatkit.i18n import current_language
 from goatkit.passwords import hash_password
 from goatkit.specs.module import FieldSpec, ModuleSpec
 
@@ -94,16 +95,17 @@ def defaults_for(module: ResolvedModule, resolve: DefaultResolver = static_defau
     return {name: value for name, value in values.items() if value is not NO_DEFAULT}
 
 
-_SCHEMAS: dict[tuple[int, str], tuple[weakref.ref[ResolvedModule], Schema]] = {}
+_SCHEMAS: dict[tuple[int, str, str], tuple[weakref.ref[ResolvedModule], Schema]] = {}
 
 
 def schema_for(module: ResolvedModule, action: Action) -> Schema:
-    """The marshmallow schema converting ``module``'s editable fields for ``action``, built once per module object.
+    """The marshmallow schema converting ``module``'s editable fields for ``action``, built once per module object
+    and language (its messages name the fields by their labels).
 
     On ``create`` the required fields must be present; ``update`` is loaded with ``partial=True`` by :func:`clean`
     (only the given fields change), where a required field may still not be emptied.
     """
-    key = (id(module), action)
+    key = (id(module), action, current_language())
     hit = _SCHEMAS.get(key)
     if hit is not None and hit[0]() is module:
         return hit[1]

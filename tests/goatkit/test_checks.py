@@ -1,8 +1,16 @@
 from pathlib import Path
+from typing import Any
 
-from goatkit.checks import check_tree
+import pytest
+from click.testing import CliRunner
+from flask import Flask
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table
+
+from goatkit.checks import check_database, check_tree
+from goatkit.cli import build_cli
 from goatkit.platform import Platform
 from goatkit.settings import load_settings
+from goatkit.specs.module import FIELD_TYPES
 
 GOOD_MODULE = """\
 module:
@@ -69,8 +77,7 @@ def test_problems_name_file_line_and_key_with_a_suggestion(tmp_path: Path) -> No
     assert rendered == sorted(
         [
             f"{path}:4: fields.0.type: Value error, unknown field type 'integr'; expected one of: "
-            "bool, boolean, checkbox, color, date, datetime, decimal, email, file, files, float, int, integer, "
-            "multiselect, notes, number, password, phone, radio, range, select, string, tel, text, textarea, time, url",
+            + ", ".join(sorted(FIELD_TYPES)),
             f"{path}:5: fields.1.serchable: unknown key; did you mean 'searchable'?",
         ]
     )
@@ -116,3 +123,131 @@ def test_extra_module_dirs_are_checked(tmp_path: Path, monkeypatch) -> None:
         f"{extra / 'm.yaml'}:1: module.table: required key is missing",
         f"{extra / 'm.yaml'}:2: fields: List should have at least 1 item after validation, not 0",
     ]
+
+
+# --- label files, and the modules resolved against the database ----------------------------------------------------
+
+WIDGETS = MetaData()
+Table(
+    "gk_widget",
+    WIDGETS,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(50), nullable=False),
+    Column("code", String(10), nullable=False),
+    Column("valid_id", Integer, nullable=False),
+    Column("state", String(10), nullable=False, server_default="new"),
+    Column("create_time", DateTime, nullable=False),
+    Column("create_by", Integer, nullable=False),
+    Column("change_time", DateTime, nullable=False),
+    Column("change_by", Integer, nullable=False),
+)
+
+#: ``code`` has no field and ``valid_id`` is hidden without a default: a create could never fill them.
+WIDGET = """\
+module: {name: widget, table: gk_widget}
+fields:
+  - {name: id, type: int, show_in_form: false}
+  - {name: name, type: string}
+  - {name: valid_id, type: int, show_in_form: false}
+"""
+NOT_NULL = "is NOT NULL without a default: add a field for it (required, or with a default)"
+DOWN = "postgresql+psycopg://nobody@127.0.0.1:9/nowhere?connect_timeout=1"
+
+
+def db_tree(tmp_path: Path, db_url: str, files: dict[str, str]) -> Platform:
+    platform = make_tree(tmp_path, files)
+    platform.settings.database_url = db_url
+    WIDGETS.create_all(platform.engine)
+    return platform
+
+
+def test_label_files_are_checked(tmp_path: Path) -> None:
+    platform = make_tree(tmp_path, {"i18n/en.yaml": "a: {b: ok}\n", "i18n/de.yaml": "a:\n  b: [x]\n"})
+    problems, checked = check_tree(platform)
+    assert ([str(p) for p in problems], checked) == (
+        [f"{tmp_path / 'i18n' / 'de.yaml'}:2: a.b: a label is text, not list"],
+        2,
+    )
+
+
+def test_not_null_columns_no_create_fills_are_refused_at_their_field_or_the_table(db_url: str, tmp_path: Path) -> None:
+    platform = db_tree(tmp_path, db_url, {"modules/widget.yaml": WIDGET})
+    problems, note = check_database(platform)
+    path = tmp_path / "modules" / "widget.yaml"
+    assert [str(p) for p in problems] == [
+        f"{path}:1: module.table: column 'code' of table 'gk_widget' {NOT_NULL}",
+        f"{path}:5: fields.2: column 'valid_id' of table 'gk_widget' {NOT_NULL}",
+    ]
+    assert note.startswith("0 module(s) resolved against ")
+
+
+@pytest.mark.parametrize(
+    "fix",
+    [
+        "  - {name: code, type: string}\n",  # shown in the form: required there (forms.required_names)
+        "  - {name: code, type: string, show_in_form: false, required: true}\n",
+        "  - {name: code, type: string, show_in_form: false, default: X}\n",
+    ],
+)
+def test_a_field_that_fills_the_column_satisfies_the_rule(db_url: str, tmp_path: Path, fix: str) -> None:
+    spec = WIDGET.replace("show_in_form: false}\n", "show_in_form: false, default: 1}\n") + fix
+    platform = db_tree(tmp_path, db_url, {"modules/widget.yaml": spec})
+    problems, note = check_database(platform)
+    assert (problems, note) == ([], f"1 module(s) resolved against {platform.engine.url.render_as_string()}.")
+
+
+def test_database_problems_are_reported_but_not_twice_for_files_already_broken(db_url: str, tmp_path: Path) -> None:
+    platform = db_tree(
+        tmp_path,
+        db_url,
+        {
+            "modules/widget.yaml": WIDGET.replace("{name: name,", "{name: nme,"),
+            "modules/broken.yaml": WIDGET.replace("widget", "other").replace("type: string", "typo: string"),
+        },
+    )
+    file_problems, _ = check_tree(platform)
+    problems, _ = check_database(platform, file_problems)
+    widget, broken = tmp_path / "modules" / "widget.yaml", tmp_path / "modules" / "broken.yaml"
+    assert [str(p) for p in file_problems] == [f"{broken}:4: fields.1.typo: unknown key; did you mean 'type'?"]
+    assert [str(p) for p in problems] == [
+        f"{widget}:4: fields.1.name: column 'nme' does not exist in table 'gk_widget'; did you mean 'name'?",
+        f"{widget}:1: module.table: column 'name' of table 'gk_widget' {NOT_NULL}",
+        f"{widget}:1: module.table: column 'code' of table 'gk_widget' {NOT_NULL}",
+        f"{widget}:5: fields.2: column 'valid_id' of table 'gk_widget' {NOT_NULL}",
+    ]
+
+
+def test_an_unreachable_database_is_one_note_and_no_problem(tmp_path: Path) -> None:
+    platform = make_tree(tmp_path, {"modules/widget.yaml": WIDGET})
+    platform.settings.database_url = DOWN
+    problems, note = check_database(platform)
+    assert problems == []
+    assert note.startswith(f"Database {DOWN} not reachable (")
+    assert note.endswith("): modules not checked against it.")
+
+
+def run_check(platform: Platform) -> Any:
+    def create_app() -> Flask:
+        app = Flask("check-test")
+        platform.init_app(app)
+        return app
+
+    return CliRunner().invoke(build_cli(create_app), ["check"])
+
+
+def test_gotrs_check_fails_on_database_problems(db_url: str, tmp_path: Path) -> None:
+    platform = db_tree(tmp_path, db_url, {"modules/widget.yaml": WIDGET})
+    result = run_check(platform)
+    assert result.exit_code == 1
+    assert f"column 'code' of table 'gk_widget' {NOT_NULL}" in result.stderr
+    assert result.stderr.endswith("2 problem(s) in 1 file(s).\n")
+
+
+def test_gotrs_check_without_a_database_checks_the_files_and_passes(tmp_path: Path) -> None:
+    platform = make_tree(tmp_path, {"modules/widget.yaml": WIDGET})
+    platform.settings.database_url = DOWN
+    result = run_check(platform)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith(f"Database {DOWN} not reachable (")
+    assert lines[1:] == ["1 YAML file(s) OK."]

@@ -82,6 +82,7 @@ def refusal(module: ResolvedModule, value: Any, *, source: str = "json", action:
 # --- every type: good input converts, bad input is refused with its sentence ----------------------------------
 
 GOOD: list[tuple[dict[str, Any], Any, Any, Any]] = [
+    ({"type": "json"}, Text, '{"a": [1, "b"]}', {"a": [1, "b"]}),
     ({"type": "string"}, String(50), "Hello", "Hello"),
     ({"type": "text"}, Text, "line 1\nline 2", "line 1\nline 2"),
     ({"type": "textarea"}, Text, "  spaced  ", "  spaced  "),
@@ -135,6 +136,9 @@ def test_each_type_converts_good_input(field: dict[str, Any], column_type: Any, 
 
 
 BAD: list[tuple[dict[str, Any], Any, Any, str]] = [
+    ({"type": "json"}, Text, "[1,", "Must be a JSON object or list."),
+    ({"type": "json"}, Text, 7, "Must be a JSON object or list."),
+    ({"type": "json"}, Text, "x" * 1_000_001, "Must be at most 1000000 characters."),
     ({"type": "string"}, String(50), 12, "Must be text."),
     ({"type": "string"}, String(50), ["a"], "Must be text."),
     ({"type": "text"}, Text, "a\x00b", "Must not contain NUL characters."),
