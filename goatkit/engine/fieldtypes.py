@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import json
 import re
 from collections.abc import Callable, Mapping
 from functools import lru_cache
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from marshmallow import ValidationError, fields, validate
 from sqlalchemy import BigInteger, Boolean, Column, DateTime, Float, Integer, Numeric, SmallInteger, String
 
+from goatkit import i18n
 from goatkit.engine.model import ResolvedField
 
 #: Text without a column limit (``TEXT``) is still capped: nobody types a megabyte into an admin form.
@@ -50,10 +52,18 @@ else:  # marshmallow 3 fields are not subscriptable at run time
 
 
 def label_text(text: str, name: str) -> str:
-    """The label to show: ``@key|Fallback`` gives the fallback (translation comes later), empty gives the name."""
+    """The label to show: ``@key|Fallback`` in the request's language (:mod:`goatkit.i18n`); outside a request its
+    fallback; empty text (or a key with no label and no fallback) gives the humanised ``name``.
+
+    Example::
+
+        label_text("@admin.statuses.valid|Valid", "valid_id")   # 'Gültig' (German request), 'Valid' otherwise
+        label_text("", "valid_id")                              # 'Valid id'
+    """
+    named = name.replace("_", " ").capitalize()
     if text.startswith("@"):
-        text = text.partition("|")[2]
-    return text or name.replace("_", " ").capitalize()
+        return i18n.translate(text, named)
+    return text or named
 
 
 def number_text(value: float | int | decimal.Decimal) -> str:
@@ -225,6 +235,28 @@ class Unsupported(SpecField):
         raise ValidationError("File uploads are not supported yet.")
 
 
+STRUCTURED_MAX_CHARS = 1_000_000
+
+
+class Structured(SpecField):
+    """``json``: a JSON object or list, kept as is for the module's hooks; a form sends it as JSON text."""
+
+    def __init__(self, label: str, *, required: bool, checks: tuple[Check, ...] = (), **kwargs: Any) -> None:
+        super().__init__(label, required=required, **kwargs)  # length and pattern checks do not apply
+
+    def convert(self, value: Any) -> Any:
+        if isinstance(value, str):
+            if len(value) > STRUCTURED_MAX_CHARS:
+                raise ValidationError(f"Must be at most {STRUCTURED_MAX_CHARS} characters.")
+            try:
+                value = json.loads(value)
+            except ValueError:
+                raise ValidationError("Must be a JSON object or list.") from None
+        if not isinstance(value, dict | list):
+            raise ValidationError("Must be a JSON object or list.")
+        return value
+
+
 class Choice(SpecField):
     """One value (``select``, ``radio``) or a list (``multiselect``), typed like the column, checked against
     ``options`` when the spec lists them.  A list is stored comma-separated in text columns (as the Go GOTRS does),
@@ -295,6 +327,8 @@ def _field_class(resolved: ResolvedField, column: MaybeColumn) -> tuple[type[Spe
     spec = resolved.spec
     if spec.type in ("file", "files"):
         return Unsupported, {}
+    if spec.type == "json":
+        return Structured, {}
     if is_choice(resolved):
         return Choice, _choice_options(resolved, column)
     return _BY_KIND[resolved.kind](resolved, column)

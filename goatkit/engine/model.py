@@ -15,10 +15,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Column, Table
+from sqlalchemy import Column, Index, Table, UniqueConstraint
 
 from goatkit.specs.module import FieldSpec, ModuleSpec
+
+if TYPE_CHECKING:
+    from goatkit.engine.relation import Relation
 
 #: Field types grouped by the value they hold; the spec's aliases collapse here.
 INTEGER_TYPES = frozenset({"int", "integer", "range"})
@@ -72,7 +76,11 @@ class ResolvedField:
 
 @dataclass(frozen=True)
 class ResolvedModule:
-    """A module ready to serve: its spec, source file, table, primary key and resolved fields in spec order."""
+    """A module ready to serve: its spec, source file, table, primary key and resolved fields in spec order.
+
+    A relation module (``relation:`` in the spec, ``relation.py``) has ``relation`` set, usually no fields, and the
+    relation table's left column as ``primary_key`` (relation tables such as ``group_user`` have none).
+    """
 
     spec: ModuleSpec
     source: Path
@@ -80,6 +88,7 @@ class ResolvedModule:
     primary_key: Column  # type: ignore[type-arg]
     fields: tuple[ResolvedField, ...]
     by_name: dict[str, ResolvedField] = field(default_factory=dict, compare=False)
+    relation: Relation | None = None
 
     def __post_init__(self) -> None:
         self.by_name.update({f.name: f for f in self.fields})
@@ -108,6 +117,17 @@ class ResolvedModule:
     def filterable(self) -> tuple[ResolvedField, ...]:
         declared = {flt.field for flt in self.spec.filters}
         return tuple(f for f in self.stored if f.spec.filterable or f.name in declared)
+
+    @property
+    def grouped(self) -> bool:
+        """Whether the key is not unique in the table (OTRS's ``postmaster_filter.f_name``): a record is then every
+        row sharing the key, and lists read the distinct values of the fields shown somewhere (list, form, detail)."""
+        key = self.primary_key
+        if key.primary_key:
+            return False
+        sets = [[c.name for c in u.columns] for u in self.table.constraints if isinstance(u, UniqueConstraint)]
+        sets += [[c.name for c in i.columns] for i in self.table.indexes if isinstance(i, Index) and i.unique]
+        return [key.name] not in sets
 
     @property
     def soft_delete(self) -> bool:

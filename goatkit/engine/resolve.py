@@ -26,12 +26,16 @@ from sqlalchemy.engine import Connection
 from goatkit.engine.conditions import ConditionError, parse_condition
 from goatkit.engine.hooks import registered as registered_hooks
 from goatkit.engine.model import Lookup, ResolvedField, ResolvedModule
-from goatkit.specs.module import ModuleSpec
+from goatkit.engine.relation import ASSIGNED, Relation, Side
+from goatkit.engine.relation import AUDIT_COLUMNS as GRANT_AUDIT_COLUMNS
+from goatkit.specs.module import FieldSpec, ModuleSpec, RelationSide
 from goatkit.yamlfile import Document, KeyPath, Problem
 
 #: Lookup columns when the spec leaves them out (the OTRS convention: ``id`` and ``name``).
 DEFAULT_LOOKUP_KEY = "id"
 DEFAULT_LOOKUP_DISPLAY = "name"
+#: Columns :func:`goatkit.engine.query.insert_row` fills on every insert, whatever the spec says.
+AUDIT_COLUMNS = frozenset({"create_time", "create_by", "change_time", "change_by"})
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,8 @@ def tables_named(spec: ModuleSpec) -> set[str]:
     names = {spec.module.table}
     names.update(f.lookup_table for f in spec.fields if f.lookup_table)
     names.update(f.lookup_table for f in spec.filters if f.lookup_table)
+    if spec.relation is not None:
+        names.update((spec.relation.left.table, spec.relation.right.table))
     return names
 
 
@@ -71,6 +77,8 @@ def resolve_module(spec: ModuleSpec, doc: Document, tables: Tables) -> tuple[Res
     table = checker.table(spec.module.table, ("module", "table"))
     if table is None:
         return None, checker.problems
+    if spec.relation is not None:
+        return resolve_relation(spec, doc, table, checker)
     primary_key = checker.column(table, spec.module.primary_key, ("module", "primary_key"))
     fields = []
     for index, field_spec in enumerate(spec.fields):
@@ -90,6 +98,7 @@ def resolve_module(spec: ModuleSpec, doc: Document, tables: Tables) -> tuple[Res
         fields.append(ResolvedField(spec=field_spec, column=column, lookup=lookup))
     checker.filters(spec)
     checker.hooks(spec)
+    checker.not_null_columns(spec, table, fields)
     if checker.problems or primary_key is None:
         return None, checker.problems
     return ResolvedModule(spec=spec, source=doc.path, table=table, primary_key=primary_key, fields=tuple(fields)), []
@@ -148,9 +157,125 @@ class _Checker:
             if flt.lookup_table:
                 self.lookup(flt.lookup_table, flt.lookup_key, flt.lookup_display, ("filters", index))
 
+    def not_null_columns(self, spec: ModuleSpec, table: Table, fields: list[ResolvedField]) -> None:
+        """Refuse a NOT NULL column without a server default that a create could leave empty.
+
+        A field covers its column when a request may write it (shown in the form, not read-only), or it is
+        required, or it has a spec ``default``.  The autoincrement key and the audit columns are filled anyway.
+        """
+        required = set(spec.validation.required_fields)
+        for column in table.c:
+            if column.nullable or column.server_default is not None or column.default is not None:
+                continue
+            if column.name in AUDIT_COLUMNS or column is table.autoincrement_column:
+                continue
+            indexes = [i for i, f in enumerate(fields) if f.column is not None and f.column.name == column.name]
+            if any(_fills(fields[i].spec, required) for i in indexes):
+                continue
+            where: KeyPath = ("fields", indexes[0]) if indexes else ("module", "table")
+            self._problem(
+                where,
+                f"column '{column.name}' of table '{table.name}' is NOT NULL without a default: "
+                "add a field for it (required, or with a default)",
+            )
+
     def _problem(self, where: KeyPath, message: str) -> None:
         key = ".".join(str(part) for part in where)
         self.problems.append(Problem(str(self.doc.path), self.doc.line_of(where), key, message))
+
+
+def _fills(field: FieldSpec, required: set[str]) -> bool:
+    """Whether every create gives ``field`` a value: a request may write it, it is required, or it has a default."""
+    writable = field.show_in_form and not field.readonly
+    return writable or field.required or field.name in required or field.default is not None
+
+
+def resolve_relation(
+    spec: ModuleSpec, doc: Document, table: Table, checker: _Checker
+) -> tuple[ResolvedModule | None, list[Problem]]:
+    """Bind a ``relation:`` spec (``relation.py``): both sides, the link columns, the permission and fixed columns."""
+    rel = spec.relation
+    assert rel is not None
+    at: KeyPath = ("relation",)
+    left = _relation_side(checker, table, "left", rel.left, rel.columns.left)
+    right = _relation_side(checker, table, "right", rel.right, rel.columns.right)
+    perms = rel.permissions
+    key_column = value_column = None
+    if perms is not None:
+        key_column = checker.column(table, perms.column, (*at, "permissions", "column"))
+        if perms.value_column:
+            value_column = checker.column(table, perms.value_column, (*at, "permissions", "value_column"))
+        if perms.implied_by and perms.implied_by not in perms.keys:
+            checker._problem((*at, "permissions", "implied_by"), f"'{perms.implied_by}' is not one of the keys")
+    fixed = [(checker.column(table, name, (*at, "fixed", name)), value) for name, value in rel.fixed.items()]
+    one_per = [
+        (checker.column(right.table, c.one_per, (*at, "constraints", i, "one_per")) if right else None, c.message)
+        for i, c in enumerate(rel.constraints)
+    ]
+    if checker.problems or left is None or right is None:
+        return None, checker.problems
+    relation = Relation(
+        table,
+        left,
+        right,
+        key_column=key_column,
+        keys=tuple(perms.keys) if perms else (ASSIGNED,),
+        value_column=value_column,
+        implied_by=perms.implied_by if perms else "",
+        fixed=tuple((c, v) for c, v in fixed if c is not None),
+        one_per=tuple((c, m) for c, m in one_per if c is not None),
+    )
+    _relation_not_null(checker, relation)
+    if checker.problems:
+        return None, checker.problems
+    return ResolvedModule(spec, doc.path, table, left.link, fields=(), relation=relation), []
+
+
+def _relation_side(checker: _Checker, table: Table, name: str, side: RelationSide, link: str) -> Side | None:
+    at: KeyPath = ("relation", name)
+    link_column = checker.column(table, link, ("relation", "columns", name))
+    side_table = checker.table(side.table, (*at, "table"))
+    if side_table is None or link_column is None:
+        return None
+    key = checker.column(side_table, side.key, (*at, "key"))
+    display = checker.column(side_table, side.display, (*at, "display"))
+    search = [checker.column(side_table, c, (*at, "search", i)) for i, c in enumerate(side.search)]
+    if side.condition:
+        try:
+            parse_condition(side_table, side.condition)
+        except ConditionError as exc:
+            checker._problem((*at, "condition"), str(exc))
+    if key is None or display is None or any(c is None for c in search):
+        return None
+    return Side(
+        name=name,
+        table=side_table,
+        key=key,
+        display=display,
+        link=link_column,
+        label=side.label or side.table,
+        plural=side.plural or side.label or side.table,
+        condition=side.condition,
+        search=tuple(c for c in search if c is not None),
+        extra=tuple((item.key, item.label) for item in side.extra_items),
+    )
+
+
+def _relation_not_null(checker: _Checker, relation: Relation) -> None:
+    """Refuse a NOT NULL column without default that a grant would leave empty (e.g. a missing ``fixed`` value)."""
+    filled = {relation.left.link.name, relation.right.link.name, *GRANT_AUDIT_COLUMNS}
+    filled |= {c.name for c in (relation.key_column, relation.value_column) if c is not None}
+    filled |= {c.name for c, _v in relation.fixed}
+    table = relation.table
+    for column in table.c:
+        if column.nullable or column.server_default is not None or column.default is not None:
+            continue
+        if column.name in filled or column is table.autoincrement_column:
+            continue
+        checker._problem(
+            ("relation", "fixed"),
+            f"column '{column.name}' of table '{table.name}' is NOT NULL without a default: give it a fixed value",
+        )
 
 
 def _did_you_mean(name: str, candidates: Iterable[str]) -> str:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
+from pydantic_core import PydanticKnownError
 
 from goatkit.specs.base import SpecModel
 
@@ -41,6 +42,7 @@ FIELD_TYPES = frozenset(
         "password",
         "file",
         "files",
+        "json",  # a JSON object or list handed to the module's hooks as is (HTML: JSON text); usually virtual
     ]
 )
 FEATURES = (
@@ -179,11 +181,66 @@ class LambdaConfig(SpecModel):
     memory_limit_mb: int | None = Field(default=None, ge=1, le=256)
 
 
+class RelationItem(SpecModel):
+    """An item of a relation side that is not a row of its table (OTRS's ``<DEFAULT>`` customer login)."""
+
+    key: str | int
+    label: str
+
+
+class RelationSide(SpecModel):
+    """One side of a relation: the table whose rows are its items, their key and the column that names them."""
+
+    table: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    key: str = "id"
+    display: str = "name"
+    condition: str = ""  # which items the screens list, in the grammar of lookup_condition (e.g. valid_id = 1)
+    label: str = ""  # "Agent"
+    plural: str = ""  # "Agents"
+    search: list[str] = []  # columns a search matches (default: display)
+    extra_items: list[RelationItem] = []
+
+
+class RelationColumns(SpecModel):
+    """The two columns of the relation table that hold a left key and a right key."""
+
+    left: str
+    right: str
+
+
+class RelationPermissions(SpecModel):
+    """Per-key grants: one row per granted key (``column``), counted when ``value_column`` is 1 (if there is one)."""
+
+    column: str = "permission_key"
+    keys: list[str] = Field(min_length=1)
+    value_column: str | None = None
+    implied_by: str = ""  # a key that implies all others (OTRS rw): granting it stores it alone
+
+
+class RelationConstraint(SpecModel):
+    """A rule every saved matrix must keep: at most one right item per value of ``one_per`` for each left item."""
+
+    one_per: str
+    message: str = ""
+
+
+class RelationSpec(SpecModel):
+    """The matrix kind of module (docs/MODULES-RELATIONS.md): rows of ``module.table`` link a left and a right item."""
+
+    left: RelationSide
+    right: RelationSide
+    columns: RelationColumns
+    permissions: RelationPermissions | None = None
+    fixed: dict[str, str | int] = {}  # values every row of this relation has: filtered on read, written on insert
+    constraints: list[RelationConstraint] = []
+
+
 class ModuleSpec(SpecModel):
     """One module file."""
 
     module: ModuleInfo
-    fields: list[FieldSpec] = Field(min_length=1)
+    relation: RelationSpec | None = None  # declared before fields: a relation module needs no fields
+    fields: list[FieldSpec] = Field(default=[], validate_default=True)
     computed_fields: list[ComputedField] = []
     features: dict[Literal[FEATURES], bool] = {}  # type: ignore[valid-type]
     filters: list[FilterSpec] = []
@@ -192,6 +249,14 @@ class ModuleSpec(SpecModel):
     ui: UiSpec = UiSpec()
     lambda_config: LambdaConfig = LambdaConfig()
     hooks: list[str] = []  # names of hook classes the application registered (goatkit/engine/hooks.py)
+
+    @field_validator("fields")
+    @classmethod
+    def _fields_unless_relation(cls, value: list[FieldSpec], info: ValidationInfo) -> list[FieldSpec]:
+        # A relation that failed validation is absent from info.data: its own error is enough.
+        if not value and "relation" in info.data and info.data["relation"] is None:
+            raise PydanticKnownError("too_short", {"field_type": "List", "min_length": 1, "actual_length": 0})
+        return value
 
     @field_validator("permissions")
     @classmethod
