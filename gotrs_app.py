@@ -15,7 +15,7 @@ import click
 from flask import Flask
 from jinja2 import ChoiceLoader, FileSystemLoader
 
-from goatkit import health
+from goatkit import health, i18n
 from goatkit.cli import build_cli
 from goatkit.engine import extension as engine_extension
 from goatkit.errors import init_error_handlers
@@ -37,11 +37,24 @@ ROUTE_MODULES = (
     "modules.auth",  # sign-in pages, auth API, admin sessions; tokens auth, agent, customer, csrf
     "modules.permissions.tokens",  # admin, queue_*, queue_access_*, ticket_access_*
     "goatkit.engine.api",  # the JSON API of every YAML module
+    "goatkit.engine.data_views",  # history, CSV export and import of every YAML module
+    "goatkit.engine.views",  # the admin screens of every YAML module (page, htmx fragment, JSON)
+    "goatkit.engine.relation_views",  # the matrix screens and JSON of relation modules
+    "goatkit.engine.openapi",  # its OpenAPI document
+    "modules.admin.attachments",  # standard attachment downloads
 )
 
 #: Python companions of the YAML modules: importing one registers its hook classes (goatkit/engine/hooks.py) under
 #: the names the specs use in ``hooks: [...]``.
-COMPANION_MODULES: tuple[str, ...] = ()
+COMPANION_MODULES: tuple[str, ...] = (
+    "modules.admin.services",
+    "modules.admin.keys",
+    "modules.admin.dynamic_fields",
+    "modules.admin.mail_accounts",
+    "modules.admin.postmaster_filters",
+    "modules.admin.notifications",
+    "modules.admin.attachments",
+)
 
 
 def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
@@ -61,6 +74,7 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
 
     health.READINESS_CHECKS["schema"] = _schema_ready
     engine_extension.init_app(app, platform)  # loads the module specs on first use, not here
+    i18n.init_app(app, ROOT / "i18n", watch=settings.modules_watch)  # labels; language_of: user preferences later
 
     init_security_headers(app)
     for module in (*ROUTE_MODULES, *COMPANION_MODULES):
@@ -71,6 +85,9 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     from modules.permissions.engine import init_app as init_module_access
 
     init_module_access(app)  # module actions need OTRS group permissions (default rw on admin)
+    from modules.admin.history_users import init_app as init_history_users
+
+    init_history_users(app)  # the change history names agents
     init_routes(app, ROOT / "routes", watch=settings.routes_watch)
     return app
 
