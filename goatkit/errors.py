@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, g, jsonify, render_template, request
+from flask import Flask, Response, current_app, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 log = logging.getLogger("goatkit.errors")
@@ -35,13 +35,21 @@ def error_response(status: int, message: str) -> Response:
     return response
 
 
+def _size(count: int) -> str:
+    return f"{count // (1024 * 1024)} MB" if count >= 1024 * 1024 else f"{max(1, count // 1024)} KB"
+
+
 def init_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Response:
         if isinstance(error, InternalServerError):
             return _unexpected(error.original_exception or error)
         status = error.code or 500
-        response = error_response(status, error.description or error.name)
+        message = error.description or error.name
+        if status == 413:
+            limit = current_app.config.get("MAX_CONTENT_LENGTH")
+            message = f"The request is larger than the limit of {_size(limit)}." if limit else message
+        response = error_response(status, message)
         for name, value in error.get_headers():  # Allow on 405, Retry-After on 429/503, WWW-Authenticate on 401
             if name.lower() != "content-type":
                 response.headers[name] = value

@@ -69,6 +69,12 @@ class Settings(BaseSettings):
     auth_lockout_max_seconds: int = Field(default=3600, ge=1, description="Longest lock-out")
     auth_session_touch_seconds: int = Field(default=60, ge=0, description="How often a session's last-seen is saved")
     content_security_policy: str = Field(default=DEFAULT_CSP, description="Content-Security-Policy header value")
+    upload_max_bytes: int = Field(
+        default=10 * 1024 * 1024, ge=1, description="Largest file a file field takes unless its spec says max"
+    )
+    request_max_bytes: int = Field(
+        default=64 * 1024 * 1024, ge=1024, description="Largest request body; a larger one is refused (413) unread"
+    )
 
     @field_validator("log_level", mode="before")
     @classmethod

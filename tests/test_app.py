@@ -113,3 +113,12 @@ def test_sqlite_connections_use_wal_and_foreign_keys(sqlite_url: str, tmp_path: 
     with current_platform(app).engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_a_request_body_over_the_limit_is_refused_unread_with_the_limit_named(tmp_path: Path) -> None:
+    app = create_app({"var_dir": tmp_path, "log_format": "text", "request_max_bytes": 4096})
+    response = app.test_client().post(
+        "/api/v1/auth/login", data=b"x" * 10_000, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 413
+    assert response.get_json()["error"]["message"] == "The request is larger than the limit of 4 KB."

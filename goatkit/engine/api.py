@@ -15,7 +15,8 @@ is a 403.  A module without the key offers all four, as every GOTRS module did. 
 ``{"error": {"status", "message", "ref"}}``; invalid values answer 422 with ``"errors": {field: [messages]}`` too.
 
 A row is serialised field by field: dates and times as ISO 8601, decimals as strings (no float rounding), lookup
-fields with their ``<field>_display`` value; binary values and password fields are never sent.
+fields with their ``<field>_display`` value, file fields as ``{"name", "size", "url"}``; binary values and password
+fields are never sent.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from sqlalchemy import Connection, Integer
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from goatkit.auth.identity import current_identity
-from goatkit.engine import access, service
+from goatkit.engine import access, service, uploads
 from goatkit.engine.extension import modules
 from goatkit.engine.fieldtypes import label_text
 from goatkit.engine.forms import FormErrors, FormInvalid
@@ -44,6 +45,7 @@ from goatkit.engine.query import (
     convert,
     get_row,
     list_page,
+    pk_field,
 )
 from goatkit.errors import error_response
 from goatkit.platform import current_platform
@@ -250,10 +252,18 @@ def list_body(module: ResolvedModule, page_request: ListRequest, page: Page) -> 
 
 
 def serialise(module: ResolvedModule, row: Mapping[str, Any]) -> dict[str, Any]:
-    """A row as JSON-safe values: ISO 8601 dates, decimals as text; no bytes, no password fields."""
+    """A row as JSON-safe values: ISO 8601 dates, decimals as text; no bytes, no password fields.
+
+    A file field shows ``{"name", "size", "url"}`` (a list of them for ``files``), never the bytes.
+    """
     hidden = {f.name for f in module.fields if f.spec.type == "password"}
+    files = {f.name: f for f in module.fields if f.spec.type in uploads.FILE_TYPES}
+    pk = row.get(pk_field(module)) if files else None
     out: dict[str, Any] = {}
     for name, value in row.items():
+        if name in files:
+            out[name] = uploads.described(module, files[name], value, pk) if pk is not None else None
+            continue
         if name in hidden or isinstance(value, bytes | bytearray | memoryview):
             continue
         if isinstance(value, date | time):

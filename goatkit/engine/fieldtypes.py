@@ -27,6 +27,7 @@ from marshmallow import ValidationError, fields, validate
 from sqlalchemy import BigInteger, Boolean, Column, DateTime, Float, Integer, Numeric, SmallInteger, String
 
 from goatkit import i18n
+from goatkit.engine import uploads
 from goatkit.engine.model import ResolvedField
 
 #: Text without a column limit (``TEXT``) is still capped: nobody types a megabyte into an admin form.
@@ -228,11 +229,37 @@ class Temporal(SpecField):
         return moment
 
 
-class Unsupported(SpecField):
-    """``file``/``files``: uploads arrive in a later issue; until then a submitted file is refused, not dropped."""
+class FileUpload(SpecField):
+    """``file``/``files``: uploads checked by ``accept``, size (spec ``max`` in bytes, else the platform's
+    ``upload_max_bytes``) and count (one, or ``files``: at most ``max_length``, default 20); the value is an
+    :class:`~goatkit.engine.uploads.Upload` (a list when ``many``), stored by ``uploads.store`` in the write path.
+    ``REMOVE`` (the form's remove checkbox) or JSON ``null`` clears the field unless it is required."""
+
+    def __init__(self, label: str, *, required: bool, accept: str, limit: float | None, many: bool, most: int,
+                 **kwargs: Any) -> None:  # fmt: skip
+        kwargs.pop("checks", None)  # length and pattern checks do not apply to files
+        super().__init__(label, required=required, **kwargs)
+        self.accept, self.limit, self.many, self.most = accept, limit, many, most
 
     def convert(self, value: Any) -> Any:
-        raise ValidationError("File uploads are not supported yet.")
+        if value is uploads.REMOVE:
+            if self.needed or self.required:
+                raise ValidationError(f"{self.label} is required.")
+            return None
+        items = list(value) if isinstance(value, list | tuple) else [value]
+        if len(items) > 1 and not self.many:
+            raise ValidationError(f"{self.label} takes one file, not {len(items)}.")
+        if len(items) > self.most:
+            raise ValidationError(f"{self.label} takes at most {self.most} files, not {len(items)}.")
+        limit = uploads.max_bytes(self.limit)
+        try:
+            received = [uploads.receive(item, self.label, limit) for item in items]
+        except uploads.UploadProblem as problem:
+            raise ValidationError(str(problem)) from None
+        for upload in received:
+            if refused := uploads.accept_problem(self.accept, upload, self.label):
+                raise ValidationError(refused)
+        return received if self.many else received[0]
 
 
 STRUCTURED_MAX_CHARS = 1_000_000
@@ -325,8 +352,10 @@ MaybeColumn = Column[Any] | None
 
 def _field_class(resolved: ResolvedField, column: MaybeColumn) -> tuple[type[SpecField], Options]:
     spec = resolved.spec
-    if spec.type in ("file", "files"):
-        return Unsupported, {}
+    if spec.type in uploads.FILE_TYPES:
+        many = uploads.holds_many(resolved)
+        most = (spec.max_length or uploads.MAX_FILES) if many else 1
+        return FileUpload, {"accept": spec.accept, "limit": spec.max, "many": many, "most": most}
     if spec.type == "json":
         return Structured, {}
     if is_choice(resolved):

@@ -3,7 +3,8 @@
 :mod:`goatkit.engine.query` records every write here, in the caller's transaction: a failed write leaves no
 history and a history row never describes a write that did not happen.  Each row of ``goatkit_change`` holds one
 record's change as JSON ``{field: [old, new]}`` with only the fields that changed; an update that changes nothing
-writes nothing.  Password fields are recorded as ``"(changed)"`` (never a hash) and binary values not at all.
+writes nothing.  Password fields are recorded as ``"(changed)"`` (never a hash), file fields by their file names
+(``uploads.py``), other binary values as short text or a marker.
 A module turns it off with ``features: {audit: false}``.
 
 Bulk writes cost a constant number of statements: the old values of every affected row are read with one query
@@ -31,6 +32,7 @@ from flask import Flask, current_app
 from sqlalchemy import Connection, insert, select
 
 from goatkit.db.tables import goatkit_change
+from goatkit.engine import uploads
 from goatkit.engine.fieldtypes import label_text
 from goatkit.engine.model import ResolvedField, ResolvedModule
 
@@ -105,6 +107,16 @@ def _jsonable(rf: ResolvedField | None, value: Any) -> Any:
     return str(value)  # Decimal and anything else: exact text, no float rounding
 
 
+def _file_text(rf: ResolvedField, value: Any) -> str | None:
+    """``report.pdf`` or ``a.png, b.png`` (a file of a binary column stored before: ``(a file of 12 KB)``)."""
+    if isinstance(value, uploads.FileBytes) and value.file_name:
+        return value.file_name
+    if isinstance(value, bytes | bytearray | memoryview):
+        return f"(a file of {uploads.size_text(len(value))})"
+    names = uploads.file_names(rf, value)
+    return ", ".join(names) if names else None
+
+
 def diff(module: ResolvedModule, old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> Changes:
     """``{field: [old, new]}`` for the fields whose value differs (``None`` on the missing side)."""
     old, new = old or {}, new or {}
@@ -114,7 +126,10 @@ def diff(module: ResolvedModule, old: Mapping[str, Any] | None, new: Mapping[str
         before, after = old.get(name), new.get(name)
         if name in new and name in old and before == after and (rf is None or rf.spec.type != "password"):
             continue
-        pair = [_jsonable(rf, before), _jsonable(rf, after)]
+        if rf is not None and rf.spec.type in uploads.FILE_TYPES:  # file names, never bytes
+            pair: list[Any] = [_file_text(rf, before), _file_text(rf, after)]
+        else:
+            pair = [_jsonable(rf, before), _jsonable(rf, after)]
         if rf is not None and rf.spec.type == "password":
             pair = [None, PASSWORD_CHANGED] if new.get(name) not in (None, "") else [_SKIP, _SKIP]
         binary = isinstance(before, bytes | bytearray | memoryview) or isinstance(after, bytes | bytearray | memoryview)

@@ -3,8 +3,10 @@
 Each spec type gets its HTML control (``string`` a text input, ``email`` an email input, ``int`` a number input
 with step 1, ``textarea`` a textarea, ``select``/lookups a dropdown, ``multiselect`` a multiple select, ``radio``
 radio buttons, ``bool`` a checkbox, ``date``/``datetime``/``time`` the browser's pickers ...), with the spec's
-required mark, help, placeholder and bounds as attributes.  Conversion and validation stay on the server
-(``forms.clean``); these attributes only help the browser help the user.  Password inputs are always empty.
+required mark, help, placeholder and bounds as attributes.  ``file``/``files`` get a file input (``accept``,
+``multiple``) listing the stored files, with a "remove" checkbox (``<field>-remove``) when the field may be
+empty.  Conversion and validation stay on the server (``forms.clean``); these attributes only help the browser help
+the user.  Password inputs are always empty.
 
 Example::
 
@@ -15,16 +17,17 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from typing import Any
 
 from sqlalchemy import Connection, String
 
+from goatkit.engine import uploads
 from goatkit.engine.fieldtypes import label_text, number_text
 from goatkit.engine.forms import Action, FormErrors, editable, required_names
+from goatkit.engine.lookups import lookup_options
 from goatkit.engine.model import ResolvedField, ResolvedModule
-from goatkit.engine.query import lookup_options
 
 _INPUT_TYPES = {
     "email": "email",
@@ -63,6 +66,7 @@ class Widget:
     options: list[tuple[str, str]] = field(default_factory=list)
     value: Any = ""
     errors: list[str] = field(default_factory=list)
+    removable: bool = False  # a file field holding files it may clear (its "remove" checkbox)
 
     def selected(self, option: str) -> bool:
         return option in self.value if isinstance(self.value, list) else option == str(self.value)
@@ -97,7 +101,10 @@ def form_values(module: ResolvedModule, source: Mapping[str, Any]) -> dict[str, 
     getlist = getattr(source, "getlist", None)
     values = {}
     for rf in editable(module):
-        if rf.kind == "multi" and getlist is not None:
+        if rf.spec.type in uploads.FILE_TYPES:  # a browser cannot be given a file back: show the stored ones
+            stored = source.get(rf.name) if getlist is None else None
+            values[rf.name] = uploads.file_names(rf, stored)
+        elif rf.kind == "multi" and getlist is not None:
             values[rf.name] = input_text(rf, getlist(rf.name))
         elif rf.name in source:
             values[rf.name] = input_text(rf, source[rf.name])
@@ -123,6 +130,8 @@ def _attrs(rf: ResolvedField, input_type: str) -> dict[str, str]:
         attrs["autocomplete"] = "new-password"
     if input_type == "textarea":
         attrs["rows"] = str(spec.rows or 4)
+    if input_type == "file":
+        attrs |= ({"accept": spec.accept} if spec.accept else {}) | ({"multiple": ""} if uploads.holds_many(rf) else {})
     return attrs
 
 
@@ -167,6 +176,7 @@ def widget(conn: Connection, rf: ResolvedField, value: Any, errors: list[str], *
         options=_options(conn, rf) if control in ("select", "multiselect", "radio") else [],
         value=value if value is not None else "",
         errors=errors,
+        removable=control == "file" and bool(value) and not required,
     )
 
 
@@ -179,8 +189,10 @@ def form_sections(
 
     def make(name: str) -> Widget:
         rf = fields[name]
-        required = name in needed and not (action == "update" and rf.spec.type == "password")
-        return widget(conn, rf, values.get(name), errors.get(name, []), required=required)
+        kept = rf.spec.type == "password" or rf.spec.type in uploads.FILE_TYPES  # empty on edit keeps the stored
+        required = name in needed and not (action == "update" and kept)
+        made = widget(conn, rf, values.get(name), errors.get(name, []), required=required)
+        return replace(made, removable=False) if made.removable and name in needed else made
 
     sections, placed = [], set()
     for spec in module.spec.ui.form_sections:

@@ -180,8 +180,8 @@ BAD: list[tuple[dict[str, Any], Any, Any, str]] = [
     ({"type": "datetime"}, DateTime, "yesterday", "Must be a date and time (YYYY-MM-DD HH:MM)."),
     ({"type": "datetime"}, DateTime, 1714550000, "Must be a date and time (YYYY-MM-DD HH:MM)."),
     ({"type": "time"}, Time, "25:00", "Must be a time (HH:MM)."),
-    ({"type": "file"}, Text, "report.pdf", "File uploads are not supported yet."),
-    ({"type": "files"}, Text, ["a.txt"], "File uploads are not supported yet."),
+    ({"type": "file"}, Text, "report.pdf", 'V must be a file: {"name": "...", "content_base64": "..."}.'),
+    ({"type": "files"}, Text, ["a.txt"], 'V must be a file: {"name": "...", "content_base64": "..."}.'),
 ]
 
 
