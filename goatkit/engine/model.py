@@ -14,6 +14,7 @@ Example::
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -100,25 +101,25 @@ class ResolvedModule:
     def field_named(self, name: str) -> ResolvedField:
         return self.by_name[name]
 
-    @property
+    @cached_property
     def stored(self) -> tuple[ResolvedField, ...]:
         """Fields with a column (not ``virtual``)."""
         return tuple(f for f in self.fields if f.column is not None)
 
-    @property
+    @cached_property
     def sortable(self) -> tuple[ResolvedField, ...]:
         return tuple(f for f in self.stored if f.spec.sortable)
 
-    @property
+    @cached_property
     def searchable(self) -> tuple[ResolvedField, ...]:
         return tuple(f for f in self.stored if f.spec.searchable)
 
-    @property
+    @cached_property
     def filterable(self) -> tuple[ResolvedField, ...]:
         declared = {flt.field for flt in self.spec.filters}
         return tuple(f for f in self.stored if f.spec.filterable or f.name in declared)
 
-    @property
+    @cached_property
     def grouped(self) -> bool:
         """Whether the key is not unique in the table (OTRS's ``postmaster_filter.f_name``): a record is then every
         row sharing the key, and lists read the distinct values of the fields shown somewhere (list, form, detail)."""

@@ -29,10 +29,12 @@ from __future__ import annotations
 
 import difflib
 import json
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
+from time import monotonic
 from typing import Any
 
 from sqlalchemy import (
@@ -43,58 +45,46 @@ from sqlalchemy import (
     DateTime,
     Integer,
     Numeric,
+    Select,
     String,
     Time,
+    UniqueConstraint,
     and_,
     cast,
     column,
-    delete,
-    false,
     func,
-    insert,
     or_,
     select,
     table,
     true,
     tuple_,
-    update,
 )
+from sqlalchemy.engine import Engine
 
-from goatkit.engine import history
 from goatkit.engine.conditions import ConditionError, parse_condition
 from goatkit.engine.cursor import CursorError, decode_cursor, encode_cursor, pack_value, unpack_value
-from goatkit.engine.model import Lookup, ResolvedField, ResolvedModule
+from goatkit.engine.errors import QueryError
+from goatkit.engine.lookups import add_lookup_displays
+from goatkit.engine.model import ResolvedField, ResolvedModule
 
 __all__ = [
     "ConditionError",
     "ListRequest",
     "Page",
     "QueryError",
-    "delete_row",
-    "delete_rows",
     "get_row",
-    "insert_row",
     "list_page",
-    "lookup_options",
     "parse_condition",
-    "set_valid",
-    "set_valid_rows",
-    "update_row",
-    "update_rows",
+    "pk_value",
 ]
 
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 500
 MAX_SEARCH = 200
-COUNT_THRESHOLD = 10_000
-VALID, INVALID = 1, 2
+COUNT_THRESHOLD = 1_000  # exact counts up to here; above, "about N" (a count touches at most this many rows)
 Col = ColumnElement[Any]
 _BOOL_TEXT = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
 _PG_CLASS = table("pg_class", column("oid"), column("reltuples"))
-
-
-class QueryError(ValueError):
-    """A request the module does not allow; ``str(error)`` is one sentence fit for the user."""
 
 
 # ---------------------------------------------------------------------------------------------------------- input
@@ -380,14 +370,62 @@ def _fetch(
     """Up to ``page_size`` rows after ``position`` walking in ``walk_desc`` order, and whether more follow."""
     sort_col = module.by_name[request.sort].column
     assert sort_col is not None  # ListRequest only sorts on stored fields
-    stmt = select(*_columns(module)).where(*request.where)
-    if module.grouped:
-        stmt = stmt.distinct()
+    stmt = _list_select(module).where(*request.where)
     if position is not None:
         stmt = stmt.where(_after(module, sort_col, walk_desc, *position))
     stmt = stmt.order_by(*_order(module, sort_col, walk_desc)).limit(request.page_size + 1)
-    rows = [dict(r) for r in conn.execute(stmt).mappings()]
+    result = conn.execute(stmt)
+    names = list(result.keys())
+    rows = [dict(zip(names, r, strict=True)) for r in result]
     return rows[: request.page_size], len(rows) > request.page_size
+
+
+_LIST_SELECTS: dict[int, tuple[weakref.ref[ResolvedModule], Select[Any]]] = {}
+
+
+def _list_select(module: ResolvedModule) -> Select[Any]:
+    """The list's columns and lookup joins, built once per module object (statements are immutable)."""
+    hit = _LIST_SELECTS.get(id(module))
+    if hit is not None and hit[0]() is module:
+        return hit[1]
+    stmt = _with_joined_displays(module, select(*_columns(module)))
+    if module.grouped:
+        stmt = stmt.distinct()
+    key = id(module)
+    _LIST_SELECTS[key] = (weakref.ref(module, lambda _ref: _LIST_SELECTS.pop(key, None)), stmt)
+    return stmt
+
+
+def _joinable(rf: ResolvedField) -> bool:
+    """A lookup whose key is unique in its table and typed like the column: a LEFT JOIN adds its display value
+    without changing the rows (the list's one statement, as hand-written code would do)."""
+    lookup, column = rf.lookup, rf.column
+    if lookup is None or column is None:
+        return False
+    key = lookup.key
+    unique = key.primary_key and len(lookup.table.primary_key.columns) == 1
+    unique_sets = [c.columns for c in lookup.table.constraints if isinstance(c, UniqueConstraint)]
+    unique_sets += [i.columns for i in lookup.table.indexes if i.unique]
+    unique = unique or any(len(cols) == 1 and key.name in cols for cols in unique_sets)
+    try:
+        same_type = key.type.python_type is column.type.python_type
+    except NotImplementedError:
+        same_type = False
+    return bool(unique and same_type)
+
+
+def _with_joined_displays(module: ResolvedModule, stmt: Select[Any]) -> Select[Any]:
+    """``stmt`` with ``<field>_display`` of every joinable lookup, by LEFT JOINs on aliases of the lookup tables."""
+    joined: Any = module.table
+    displays = []
+    for rf in module.stored:
+        if not _joinable(rf):
+            continue
+        assert rf.lookup is not None and rf.column is not None
+        alias = rf.lookup.table.alias(f"gk_lookup_{rf.name}")
+        joined = joined.outerjoin(alias, alias.c[rf.lookup.key.name] == rf.column)
+        displays.append(alias.c[rf.lookup.display.name].label(rf.name + "_display"))
+    return stmt.select_from(joined).add_columns(*displays) if displays else stmt
 
 
 def _open_cursor(key: bytes, module: ResolvedModule, sort_label: str, token: str) -> tuple[bool, tuple[Any, Any]]:
@@ -423,74 +461,61 @@ def count_rows(
 
 
 def _pg_estimate(conn: Connection, module: ResolvedModule, where: Sequence[Col]) -> int | None:
-    """The planner's row estimate, or ``None`` when the table was never analysed (``reltuples`` is -1)."""
+    """The planner's row estimate, or ``None`` when the table was never analysed (``reltuples`` is -1).
+
+    An estimate is only ever shown as "about N", so each one is remembered for :data:`ESTIMATE_SECONDS`: list pages
+    of a large table do not pay a planner round trip each.
+    """
     tbl = module.table
     if not where:
         name = ".".join(p for p in (tbl.schema, tbl.name) if p)
-        stmt = select(_PG_CLASS.c.reltuples).where(_PG_CLASS.c.oid == func.to_regclass(name))
+        stmt: Any = select(_PG_CLASS.c.reltuples).where(_PG_CLASS.c.oid == func.to_regclass(name))
+        key: tuple[Any, ...] = (name,)
+    else:
+        # EXPLAIN takes no bound statement in SQLAlchemy: compile ours and hand the driver the same parameters.
+        stmt = (
+            select(true())
+            .select_from(tbl)
+            .where(*where)
+            .compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+        )
+        key = (str(stmt), repr(sorted(stmt.params.items())))
+    now = monotonic()
+    estimates = _ESTIMATES.setdefault(conn.engine, {})
+    hit = estimates.get(key)
+    if hit is not None and hit[1] > now:
+        return hit[0]
+    if not where:
         value = conn.execute(stmt).scalar()
-        return int(value) if value is not None and value >= 0 else None
-    # EXPLAIN takes no bound statement in SQLAlchemy: compile ours and hand the driver the same parameters.
-    compiled = (
-        select(true())
-        .select_from(tbl)
-        .where(*where)
-        .compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
-    )
-    plan = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + str(compiled), compiled.params).scalar()
-    data: Any = json.loads(plan) if isinstance(plan, str) else plan
-    return int(data[0]["Plan"]["Plan Rows"])
+        guess = int(value) if value is not None and value >= 0 else None
+    else:
+        plan = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + str(stmt), stmt.params).scalar()
+        data: Any = json.loads(plan) if isinstance(plan, str) else plan
+        guess = int(data[0]["Plan"]["Plan Rows"])
+    if len(estimates) > ESTIMATE_CACHE_SIZE:
+        estimates.clear()
+    if guess is not None:  # "never analysed" is asked again: an ANALYZE may come any time
+        estimates[key] = (guess, now + ESTIMATE_SECONDS)
+    return guess
 
 
-# ---------------------------------------------------------------------------------------------------------- lookups
+#: How long a row estimate is reused, and how many are kept (per process).
+ESTIMATE_SECONDS, ESTIMATE_CACHE_SIZE = 10.0, 1000
+_ESTIMATES: weakref.WeakKeyDictionary[Engine, dict[tuple[Any, ...], tuple[int | None, float]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
-def add_lookup_displays(conn: Connection, module: ResolvedModule, rows: list[dict[str, Any]]) -> None:
-    """Add ``<field>_display`` to each row: one ``WHERE key IN (...)`` query per lookup field, none per row."""
-    if not rows:
-        return
-    for rf in module.stored:
-        lookup = rf.lookup
-        if lookup is None:
-            continue
-        keys = sorted({row[rf.name] for row in rows if row.get(rf.name) is not None}, key=str)
-        names: dict[Any, Any] = {}
-        if keys:
-            stmt = select(lookup.key, lookup.display).where(lookup.key.in_(keys))
-            names = {k: d for k, d in conn.execute(stmt)}
-        for row in rows:
-            row[rf.name + "_display"] = names.get(row.get(rf.name))
+# ---------------------------------------------------------------------------------------------------------- rows
 
 
-def lookup_condition(lookup: Lookup) -> Col:
-    """The lookup's ``condition`` as SQL: the spec's text (see :mod:`conditions`), else ``valid_id = 1`` if present."""
-    if lookup.condition.strip():
-        try:
-            return parse_condition(lookup.table, lookup.condition)
-        except ConditionError as error:
-            raise QueryError(str(error)) from error
-    return lookup.table.c.valid_id == VALID if "valid_id" in lookup.table.c else true()
-
-
-def lookup_options(conn: Connection, rf: ResolvedField) -> list[tuple[Any, Any]]:
-    """``(key, display)`` pairs for a lookup field's dropdown, ordered by display value."""
-    lookup = rf.lookup
-    if lookup is None:
-        raise QueryError(f"Field '{rf.name}' has no lookup.")
-    stmt = select(lookup.key, lookup.display).where(lookup_condition(lookup)).order_by(lookup.display, lookup.key)
-    return [(k, d) for k, d in conn.execute(stmt)]
-
-
-# ---------------------------------------------------------------------------------------------------------- writes
-
-
-def _pk_value(module: ResolvedModule, raw: Any) -> Any:
+def pk_value(module: ResolvedModule, raw: Any) -> Any:
     return convert(module.primary_key, raw, "the record id")
 
 
 def get_row(conn: Connection, module: ResolvedModule, pk: Any) -> dict[str, Any] | None:
     """One row by primary key, keyed by field name with lookup display values; ``None`` if there is none."""
-    stmt = select(*_columns(module)).where(module.primary_key == _pk_value(module, pk))
+    stmt = select(*_columns(module)).where(module.primary_key == pk_value(module, pk))
     row = conn.execute(stmt).mappings().first()
     if row is None:
         return None
@@ -499,142 +524,9 @@ def get_row(conn: Connection, module: ResolvedModule, pk: Any) -> dict[str, Any]
     return rows[0]
 
 
-def _values(module: ResolvedModule, values: Mapping[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for name, value in values.items():
-        rf = module.by_name.get(name)
-        if rf is None or rf.column is None:
-            raise QueryError(f"'{name}' is not a stored field of {module.name}.")
-        out[rf.column.name] = value
-    return out
-
-
-def _audit(module: ResolvedModule, user_id: int, *, create: bool) -> dict[str, Any]:
-    now = datetime.now().replace(microsecond=0)
-    stamps = {"change_time": now, "change_by": user_id}
-    if create:
-        stamps |= {"create_time": now, "create_by": user_id}
-    return {name: value for name, value in stamps.items() if name in module.table.c}
-
-
-def insert_row(conn: Connection, module: ResolvedModule, values: Mapping[str, Any], user_id: int) -> Any:
-    """Insert a row from field values, filling the audit columns the table has; return its primary key.
-
-    The change history gets a ``create`` entry with the values given (:mod:`goatkit.engine.history`).
-    """
-    data = _values(module, values) | _audit(module, user_id, create=True)
-    result = conn.execute(insert(module.table).values(data))
-    pk = module.primary_key.name
-    key = data[pk] if pk in data else result.inserted_primary_key[0] if result.inserted_primary_key else None
-    if history.enabled(module):
-        history.record(conn, module, user_id, [(key, "create", history.diff(module, None, values))])
-    return key
-
-
-def update_rows(
-    conn: Connection, module: ResolvedModule, pks: Sequence[Any], values: Mapping[str, Any], user_id: int
-) -> int:
-    """Set the same field values (and ``change_time``/``change_by``) on rows in one statement; rows found.
-
-    With history on, the old values of all the rows are read first (one query), rows whose values would not change
-    are left alone, and one history entry per changed row is inserted (one ``executemany``).
-    """
-    keys = [_pk_value(module, pk) for pk in pks]
-    data = _values(module, values) | _audit(module, user_id, create=False)
-    if not history.enabled(module):
-        return _update(conn, module, keys, data)
-    old = history.old_values(conn, module, keys, values)
-    changes = {key: history.diff(module, row, values) for key, row in old.items()}
-    changed = [key for key, diff in changes.items() if diff]
-    if changed:
-        _update(conn, module, changed, data)
-        history.record(conn, module, user_id, [(key, "update", changes[key]) for key in changed])
-    return len(old)
-
-
-def _update(conn: Connection, module: ResolvedModule, keys: Sequence[Any], data: Mapping[str, Any]) -> int:
-    stmt = update(module.table).where(module.primary_key.in_(keys) if keys else false()).values(data)
-    return conn.execute(stmt).rowcount
-
-
-def update_row(conn: Connection, module: ResolvedModule, pk: Any, values: Mapping[str, Any], user_id: int) -> bool:
-    """Update one row from field values (and ``change_time``/``change_by``); ``False`` if it does not exist."""
-    return update_rows(conn, module, [pk], values, user_id) > 0
-
-
-def delete_rows(conn: Connection, module: ResolvedModule, pks: Sequence[Any], user_id: int) -> int:
-    """Delete rows in one statement: ``valid_id = 2`` when the module soft-deletes, else ``DELETE``; rows affected.
-
-    With history on, a ``delete`` entry keeps each deleted row's values (read with one query before).
-    """
-    if module.soft_delete:
-        return _set_valid(conn, module, pks, False, user_id, action="delete")
-    keys = [_pk_value(module, pk) for pk in pks]
-    old = history.old_values(conn, module, keys) if history.enabled(module) else {}
-    count = conn.execute(delete(module.table).where(module.primary_key.in_(keys) if keys else false())).rowcount
-    if old:
-        history.record(
-            conn, module, user_id, [(key, "delete", history.diff(module, row, {})) for key, row in old.items()]
-        )
-    return count
-
-
-def delete_row(conn: Connection, module: ResolvedModule, pk: Any, user_id: int) -> bool:
-    """Delete (or soft-delete) one row; ``False`` if it does not exist."""
-    return delete_rows(conn, module, [pk], user_id) > 0
-
-
-def set_valid_rows(conn: Connection, module: ResolvedModule, pks: Sequence[Any], valid: bool, user_id: int) -> int:
-    """Set ``valid_id`` to 1 (valid) or 2 (invalid) on rows in one statement; rows found.
-
-    With history on, rows already in that state are left alone and the others get a ``valid``/``invalid`` entry.
-    """
-    return _set_valid(conn, module, pks, valid, user_id, action="valid" if valid else "invalid")
-
-
-def _set_valid(
-    conn: Connection, module: ResolvedModule, pks: Sequence[Any], valid: bool, user_id: int, *, action: str
-) -> int:
-    if "valid_id" not in module.table.c:
-        raise QueryError(f"{module.name} has no validity to change.")
-    keys = [_pk_value(module, pk) for pk in pks]
-    target = VALID if valid else INVALID
-    data = {"valid_id": target} | _audit(module, user_id, create=False)
-    if not history.enabled(module):
-        return _update(conn, module, keys, data)
-    name = _valid_field(module)
-    col = module.table.c.valid_id
-    stmt = select(module.primary_key, col).where(module.primary_key.in_(keys) if keys else false())
-    old = {key: value for key, value in conn.execute(stmt)}
-    changed = [key for key, value in old.items() if value != target]
-    if changed:
-        _update(conn, module, changed, data)
-        history.record(conn, module, user_id, [(key, action, {name: [old[key], target]}) for key in changed])
-    return len(old)
-
-
-def _valid_field(module: ResolvedModule) -> str:
-    """The field name of the ``valid_id`` column (the column name when no field shows it)."""
-    return next((rf.name for rf in module.stored if rf.column is not None and rf.column.name == "valid_id"), "valid_id")
-
-
-def set_valid(conn: Connection, module: ResolvedModule, pk: Any, valid: bool, user_id: int) -> bool:
-    """The status toggle: mark one row valid or invalid; ``False`` if it does not exist."""
-    return set_valid_rows(conn, module, [pk], valid, user_id) > 0
-
-
 # ---------------------------------------------------------------------------------------------------------- screens
 
 
 def pk_field(module: ResolvedModule) -> str:
     """The row key holding the primary key: the field whose column it is, else the column's own name."""
     return _pk_field(module)
-
-
-def distinct_values(conn: Connection, rf: ResolvedField, *, limit: int = 200) -> list[Any]:
-    """Up to ``limit`` distinct non-NULL values of a stored field, sorted (``source: database`` filter options)."""
-    col = rf.column
-    if col is None:
-        raise QueryError(f"Field '{rf.name}' is not stored.")
-    stmt = select(col).where(col.is_not(None)).distinct().order_by(col).limit(limit)
-    return [value for (value,) in conn.execute(stmt)]

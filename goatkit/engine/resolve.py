@@ -34,7 +34,7 @@ from goatkit.yamlfile import Document, KeyPath, Problem
 #: Lookup columns when the spec leaves them out (the OTRS convention: ``id`` and ``name``).
 DEFAULT_LOOKUP_KEY = "id"
 DEFAULT_LOOKUP_DISPLAY = "name"
-#: Columns :func:`goatkit.engine.query.insert_row` fills on every insert, whatever the spec says.
+#: Columns :func:`goatkit.engine.writes.insert_row` fills on every insert, whatever the spec says.
 AUDIT_COLUMNS = frozenset({"create_time", "create_by", "change_time", "change_by"})
 
 
@@ -162,7 +162,10 @@ class _Checker:
 
         A field covers its column when a request may write it (shown in the form, not read-only), or it is
         required, or it has a spec ``default``.  The autoincrement key and the audit columns are filled anyway.
+        A module that offers no ``create`` (``permissions`` without it) never inserts, so it is not held to this.
         """
+        if _offers_no_create(spec):
+            return
         required = set(spec.validation.required_fields)
         for column in table.c:
             if column.nullable or column.server_default is not None or column.default is not None:
@@ -276,6 +279,15 @@ def _relation_not_null(checker: _Checker, relation: Relation) -> None:
             ("relation", "fixed"),
             f"column '{column.name}' of table '{table.name}' is NOT NULL without a default: give it a fixed value",
         )
+
+
+def _offers_no_create(spec: ModuleSpec) -> bool:
+    permissions = spec.permissions
+    if "permissions" not in spec.model_fields_set:
+        return False
+    if isinstance(permissions, dict):
+        return permissions.get("create", False) is False
+    return "create" not in permissions
 
 
 def _did_you_mean(name: str, candidates: Iterable[str]) -> str:

@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from goatkit.engine import query
+from goatkit.engine import query, uploads, writes
 from goatkit.engine.forms import FormErrors, FormInvalid, Source, check_unique, clean
 from goatkit.engine.hooks import Refused, WriteContext, hooks_of
 from goatkit.engine.model import ResolvedModule
@@ -36,7 +36,8 @@ def create(conn: Connection, module: ResolvedModule, data: Mapping[str, Any], *,
     values = clean(module, data, "create", source=source)
     ctx = WriteContext(conn, module, "create", values, None, data, user_id)
     _check(ctx, check_unique(conn, module, values))
-    ctx.pk = query.insert_row(conn, module, ctx.values, user_id)
+    uploads.store(conn, module, ctx.values, None)  # files to disk; removed again if the transaction rolls back
+    ctx.pk = writes.insert_row(conn, module, ctx.values, user_id)
     for hook in hooks_of(module):
         hook.after_write(ctx)
     return ctx.pk
@@ -55,8 +56,9 @@ def update(
     values = clean(module, data, "update", source=source)
     ctx = WriteContext(conn, module, "update", values, old, data, user_id, pk)
     _check(ctx, check_unique(conn, module, values, exclude_pk=pk))
+    uploads.store(conn, module, ctx.values, old)
     if ctx.values:
-        query.update_row(conn, module, pk, ctx.values, user_id)
+        writes.update_row(conn, module, pk, ctx.values, user_id)
     for hook in hooks_of(module):
         hook.after_write(ctx)
     return old
@@ -66,12 +68,12 @@ def delete(conn: Connection, module: ResolvedModule, pks: Sequence[Any], *, user
     """Delete (or soft-delete, when the module says so) records; the number affected.  Hooks may :class:`Refused`."""
     for hook in hooks_of(module):
         hook.before_delete(conn, module, pks, user_id)
-    return query.delete_rows(conn, module, pks, user_id)
+    return writes.delete_rows(conn, module, pks, user_id)
 
 
 def set_valid(conn: Connection, module: ResolvedModule, pks: Sequence[Any], valid: bool, *, user_id: int) -> int:
     """The status toggle over one or many records; the number affected."""
-    return query.set_valid_rows(conn, module, pks, valid, user_id)
+    return writes.set_valid_rows(conn, module, pks, valid, user_id)
 
 
 def _check(ctx: WriteContext, errors: FormErrors) -> None:

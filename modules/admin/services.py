@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from goatkit.engine import query
+from goatkit.engine import writes
 from goatkit.engine.fieldtypes import label_text
 from goatkit.engine.forms import FormErrors
 from goatkit.engine.hooks import ModuleHook, WriteContext, register
@@ -53,7 +53,7 @@ class Hierarchy(ModuleHook):
         if old is None or new is None:
             return
         for pk, name in self.descendants(ctx.conn, ctx.module, old):
-            query.update_row(ctx.conn, ctx.module, pk, {self.column: new + name[len(old) :]}, ctx.user_id)
+            writes.update_row(ctx.conn, ctx.module, pk, {self.column: new + name[len(old) :]}, ctx.user_id)
 
     # ------------------------------------------------------------------------------------------------------- checks
 

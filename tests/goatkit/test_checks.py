@@ -196,6 +196,12 @@ def test_a_field_that_fills_the_column_satisfies_the_rule(db_url: str, tmp_path:
     assert (problems, note) == ([], f"1 module(s) resolved against {platform.engine.url.render_as_string()}.")
 
 
+@pytest.mark.parametrize("permissions", ["[view]", "[view, update]", "{view: true, create: false}"])
+def test_a_module_that_never_creates_is_not_held_to_the_rule(db_url: str, tmp_path: Path, permissions: str) -> None:
+    platform = db_tree(tmp_path, db_url, {"modules/widget.yaml": WIDGET + f"permissions: {permissions}\n"})
+    assert check_database(platform)[0] == []
+
+
 def test_database_problems_are_reported_but_not_twice_for_files_already_broken(db_url: str, tmp_path: Path) -> None:
     platform = db_tree(
         tmp_path,

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import event, insert, select
 
 from goatkit.db.tables import goatkit_change
-from goatkit.engine import history, query, service
+from goatkit.engine import history, service, writes
 from goatkit.engine.model import ResolvedModule
 from modules.db.schema import metadata
 from tests.goatkit.engine.data_support import PRIORITY, SALUTATION, Desk, desk_fixture, make_desk_fixture  # noqa: F401
@@ -128,7 +128,7 @@ def test_a_bulk_update_costs_the_same_statements_for_5_rows_and_50(desk: Desk) -
             seen.clear()
             with desk.engine.begin() as conn:
                 assert (
-                    query.update_rows(conn, module, list(range(100, 100 + size)), {"color": f"#00000{size % 10}"}, 1)
+                    writes.update_rows(conn, module, list(range(100, 100 + size)), {"color": f"#00000{size % 10}"}, 1)
                     == size
                 )
             assert [s for s in seen if s != "BEGIN"] == ["SELECT", "UPDATE", "INSERT"], size
@@ -144,9 +144,9 @@ def test_a_bulk_update_costs_the_same_statements_for_5_rows_and_50(desk: Desk) -
 def test_the_status_toggle_records_only_rows_whose_validity_changes(desk: Desk) -> None:
     module = desk.module("priority")
     with desk.engine.begin() as conn:
-        query.set_valid(conn, module, 1, False, user_id=1)
-        assert query.set_valid_rows(conn, module, [1, 2], False, user_id=2) == 2
-        query.set_valid_rows(conn, module, [1, 2], True, user_id=2)
+        writes.set_valid(conn, module, 1, False, user_id=1)
+        assert writes.set_valid_rows(conn, module, [1, 2], False, user_id=2) == 2
+        writes.set_valid_rows(conn, module, [1, 2], True, user_id=2)
     assert changes(desk, "priority", 1) == [
         ("invalid", 1, {"valid_id": [1, 2]}),
         ("valid", 2, {"valid_id": [2, 1]}),

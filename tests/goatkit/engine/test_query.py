@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -26,6 +27,7 @@ from sqlalchemy import (
 )
 
 from goatkit.db.tables import goatkit_metadata
+from goatkit.engine import lookups, writes
 from goatkit.engine import query as q
 from goatkit.engine.conditions import ConditionError, parse_condition
 from goatkit.engine.cursor import decode_cursor, encode_cursor
@@ -353,20 +355,32 @@ def statements(conn: Connection) -> list[str]:
     return seen
 
 
-def test_a_page_costs_one_query_plus_one_per_lookup_plus_the_count(db: Any) -> None:
+def test_a_page_is_one_statement_joining_its_lookups_plus_the_count(db: Any) -> None:
     conn, _, module = db
     seen = statements(conn)
     result = page(conn, module, page_size=50)
     assert len(result.rows) == 50
     page_queries = [s for s in seen if "ORDER BY" in s]
-    lookup_queries = [s for s in seen if " IN (" in s]
     counts = [s for s in seen if "count(" in s or "pg_class" in s]
     assert len(page_queries) == 1
-    assert sorted(s.split(" FROM ")[1].split()[0] for s in lookup_queries) == ["kind", "priority", "queue", "state"]
+    assert sorted(re.findall(r"LEFT OUTER JOIN (\w+) AS", page_queries[0])) == ["kind", "priority", "queue", "state"]
     assert len(counts) == (2 if conn.dialect.name == "postgresql" else 1)  # PostgreSQL asks pg_class first
-    assert len(seen) == 1 + 4 + len(counts)
+    assert len(seen) == 1 + len(counts)  # no query per lookup, none per row
     assert {r["state_id_display"] for r in result.rows if r["state_id"] is None} == {None}
     assert all(r["type_id_display"] == f"kind {r['type_id']}" for r in result.rows)
+
+
+def test_a_lookup_on_a_key_that_is_not_unique_costs_one_in_query_per_page(db: Any) -> None:
+    conn, tables, _ = db
+    spec = {**ITEM_SPEC, "fields": [*ITEM_SPEC["fields"], {"name": "note_label", "db_column": "note"}]}
+    spec["fields"][-1] |= {"lookup_table": "queue", "lookup_key": "name", "lookup_display": "name"}
+    module = resolve(spec, tables)
+    conn.execute(tables["queue"].insert(), [{"id": 100 + i, "name": f"n{i}", "valid_id": 1} for i in range(5)])
+    seen = statements(conn)
+    result = page(conn, module, page_size=50)
+    assert [s.split(" FROM ")[1].split()[0] for s in seen if " IN (" in s] == ["queue"]  # joining could repeat rows
+    assert len(result.rows) == 50
+    assert all(r["note_label_display"] == r["note"] for r in result.rows)
 
 
 def test_deep_pages_are_keyset_queries_without_offset(db: Any) -> None:
@@ -383,10 +397,23 @@ def test_deep_pages_are_keyset_queries_without_offset(db: Any) -> None:
 
 def test_lookup_options_default_to_valid_rows(db: Any) -> None:
     conn, tables, module = db
-    options = q.lookup_options(conn, module.field_named("queue_id"))
+    options = lookups.lookup_options(conn, module.field_named("queue_id"))
     assert options == [(i, f"queue {i}") for i in (1, 2, 4, 5, 7, 8)]
     custom = resolve(ITEM_SPEC, tables, condition="valid_id = 2 AND name IN ('queue 3', 'queue 9')")
-    assert q.lookup_options(conn, custom.field_named("queue_id")) == [(3, "queue 3")]
+    assert lookups.lookup_options(conn, custom.field_named("queue_id")) == [(3, "queue 3")]
+
+
+def test_filter_choices_are_reused_briefly_and_forgotten_when_the_engine_writes_their_table(db: Any) -> None:
+    conn, tables, module = db
+    rf = module.field_named("queue_id")
+    first = lookups.cached_lookup_options(conn, rf)
+    conn.execute(tables["queue"].update().where(tables["queue"].c.id == 1).values(name="renamed"))
+    assert lookups.cached_lookup_options(conn, rf) == first  # a write outside the engine shows within seconds
+    fields = [{"name": "id", "type": "int"}, {"name": "name"}, {"name": "valid_id", "type": "int"}]
+    queues = resolve({"module": {"name": "queues", "table": "queue"}, "fields": fields}, tables)
+    writes.update_row(conn, queues, 2, {"name": "via the engine"}, user_id=1)
+    fresh = lookups.cached_lookup_options(conn, rf)
+    assert ("1", "renamed") in fresh and ("2", "via the engine") in fresh
 
 
 @pytest.mark.parametrize(
@@ -433,6 +460,8 @@ def test_counts_are_exact_below_the_threshold_and_estimated_above(db: Any) -> No
         assert filtered.total_is_estimate and filtered.total >= 5  # the planner's rows for the filter
         seen = statements(conn)
         page(conn, module, threshold=5, filter_valid_id="1")
+        assert not any(s.startswith("EXPLAIN") for s in seen)  # an estimate is reused for ESTIMATE_SECONDS
+        page(conn, module, threshold=5, filter_valid_id="2")
         assert any(s.startswith("EXPLAIN (FORMAT JSON)") for s in seen)
     else:
         assert (filtered.total, filtered.total_is_estimate) == (5, True)  # "5+": counted no further than 6 rows
@@ -450,7 +479,7 @@ def test_counts_are_exact_below_the_threshold_and_estimated_above(db: Any) -> No
 def test_insert_fills_audit_columns_and_returns_the_new_key(db: Any) -> None:
     conn, _, module = db
     before = datetime.now().replace(microsecond=0)
-    pk = q.insert_row(conn, module, {"name": "fresh", "valid_id": 1, "queue_id": 3}, user_id=7)
+    pk = writes.insert_row(conn, module, {"name": "fresh", "valid_id": 1, "queue_id": 3}, user_id=7)
     assert pk == 61
     row = conn.execute(select(module.table).where(module.table.c.id == pk)).mappings().one()
     assert (row["create_by"], row["change_by"]) == (7, 7)
@@ -464,37 +493,37 @@ def test_string_primary_keys_are_given_by_the_caller(db: Any) -> None:
     conn, tables, _ = db
     company = resolve({"module": {"name": "company", "table": "company", "primary_key": "customer_id"},
                        "fields": [{"name": "customer_id"}, {"name": "name"}]}, tables)  # fmt: skip
-    assert q.insert_row(conn, company, {"customer_id": "ACME", "name": "Acme"}, user_id=1) == "ACME"
-    assert q.update_row(conn, company, "ACME", {"name": "Acme Inc."}, user_id=1)
+    assert writes.insert_row(conn, company, {"customer_id": "ACME", "name": "Acme"}, user_id=1) == "ACME"
+    assert writes.update_row(conn, company, "ACME", {"name": "Acme Inc."}, user_id=1)
     assert q.get_row(conn, company, "ACME") == {"customer_id": "ACME", "name": "Acme Inc."}
-    assert q.delete_row(conn, company, "ACME", user_id=1)  # no valid_id: a real DELETE
+    assert writes.delete_row(conn, company, "ACME", user_id=1)  # no valid_id: a real DELETE
     assert q.get_row(conn, company, "ACME") is None
 
 
 def test_update_sets_change_columns_only(db: Any) -> None:
     conn, _, module = db
-    assert q.update_row(conn, module, 3, {"name": "renamed", "note": None}, user_id=9)
+    assert writes.update_row(conn, module, 3, {"name": "renamed", "note": None}, user_id=9)
     row = conn.execute(select(module.table).where(module.table.c.id == 3)).mappings().one()
     assert (row["name"], row["note"], row["create_by"], row["change_by"]) == ("renamed", None, 1, 9)
     assert row["change_time"] > row["create_time"]
-    assert not q.update_row(conn, module, 999, {"name": "x"}, user_id=9)
-    assert q.update_rows(conn, module, [4, 5, 999], {"score": 42}, user_id=9) == 2
+    assert not writes.update_row(conn, module, 999, {"name": "x"}, user_id=9)
+    assert writes.update_rows(conn, module, [4, 5, 999], {"score": 42}, user_id=9) == 2
     assert conn.execute(select(module.table.c.score).where(module.table.c.id.in_([4, 5]))).scalars().all() == [42, 42]
     with pytest.raises(q.QueryError, match=r"^'shadow' is not a stored field of item\.$"):
-        q.update_row(conn, module, 3, {"shadow": "x"}, user_id=9)
+        writes.update_row(conn, module, 3, {"shadow": "x"}, user_id=9)
     with pytest.raises(q.QueryError, match=r"^'abc' is not a valid value for the record id \(expected integer\)\.$"):
-        q.update_row(conn, module, "abc", {"name": "x"}, user_id=9)
+        writes.update_row(conn, module, "abc", {"name": "x"}, user_id=9)
 
 
 def test_soft_delete_and_status_toggle_set_valid_id(db: Any) -> None:
     conn, _, module = db
     valid = module.table.c.valid_id
-    assert q.delete_row(conn, module, 1, user_id=4)
+    assert writes.delete_row(conn, module, 1, user_id=4)
     assert conn.execute(select(valid).where(module.table.c.id == 1)).scalar() == 2
-    assert q.set_valid(conn, module, 1, True, user_id=4)
+    assert writes.set_valid(conn, module, 1, True, user_id=4)
     assert conn.execute(select(valid).where(module.table.c.id == 1)).scalar() == 1
-    assert q.delete_rows(conn, module, [1, 2, "3"], user_id=4) == 3
-    assert q.set_valid_rows(conn, module, [2, 3], True, user_id=4) == 2
+    assert writes.delete_rows(conn, module, [1, 2, "3"], user_id=4) == 3
+    assert writes.set_valid_rows(conn, module, [2, 3], True, user_id=4) == 2
     assert conn.execute(select(valid).where(module.table.c.id.in_([1, 2, 3])).order_by("id")).scalars().all() == [
         2,
         1,
@@ -507,9 +536,24 @@ def test_hard_delete_removes_rows_in_one_statement(db: Any) -> None:
     conn, tables, _ = db
     hard = resolve(ITEM_SPEC | {"features": {"audit": False}}, tables)  # history: tests/goatkit/engine/test_history.py
     seen = statements(conn)
-    assert q.delete_rows(conn, hard, [1, 2, 3, 999], user_id=1) == 3
+    assert writes.delete_rows(conn, hard, [1, 2, 3, 999], user_id=1) == 3
     assert len(seen) == 1 and seen[0].startswith("DELETE FROM item")
-    assert q.delete_rows(conn, hard, [], user_id=1) == 0
-    assert not q.delete_row(conn, hard, 1, user_id=1)
+    assert writes.delete_rows(conn, hard, [], user_id=1) == 0
+    assert not writes.delete_row(conn, hard, 1, user_id=1)
     assert inspect(conn).has_table("item")
     assert conn.execute(select(hard.table.c.id).order_by("id").limit(1)).scalar() == 4
+
+
+def test_list_cells_render_the_same_html_on_the_fast_path_as_their_markup(db: Any) -> None:
+    from goatkit.engine.screens.cells import cell_for
+
+    conn, _, module = db
+    hostile = {"name": "<b>x</b> & 'y'", "queue_id": 1, "queue_id_display": "<i>"}
+    rows = [*page(conn, module, page_size=60).rows, hostile]
+    cells = [cell_for(f) for f in module.fields]
+    assert any(c.text is not None for c in cells) and any(c.text is None for c in cells)  # both paths are used
+    for row in rows:
+        for cell in cells:
+            assert cell.html(row) == str(cell.show(row)), (cell.name, row.get(cell.name))
+    name = next(c for c in cells if c.name == "name")
+    assert name.html(rows[-1]) == "&lt;b&gt;x&lt;/b&gt; &amp; &#39;y&#39;"
