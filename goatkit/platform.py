@@ -12,14 +12,15 @@ Example::
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
-from goatkit.db import make_engine
+from goatkit.db import make_engine, reader
 from goatkit.settings import Settings
 
 if TYPE_CHECKING:
@@ -52,8 +53,14 @@ class Platform:
 
     def init_app(self, app: Flask) -> None:
         app.extensions[EXTENSION_KEY] = self
+        reader.init_app(app)
         if not app.config.get("SECRET_KEY"):
             app.config["SECRET_KEY"] = self.settings.secret_key
+        app.config["MAX_CONTENT_LENGTH"] = self.settings.request_max_bytes  # before any upload is spooled to disk
+
+    def reading(self) -> AbstractContextManager[Connection]:
+        """A connection for reads, shared by the reads of a request where that is safe (``goatkit/db/reader.py``)."""
+        return reader.reading(self.engine)
 
     def close(self) -> None:
         """Release pooled connections (tests and forked workers call this)."""

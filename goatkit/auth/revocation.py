@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Protocol
 from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from goatkit.db.reader import reading
 from goatkit.db.tables import goatkit_revoked_token
 
 if TYPE_CHECKING:
@@ -80,7 +81,7 @@ class DatabaseRevocationList:
         if not ids:
             return False
         query = select(goatkit_revoked_token.c.token_id).where(goatkit_revoked_token.c.token_id.in_(ids)).limit(1)
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return conn.execute(query).first() is not None
 
     def purge_expired(self) -> None:

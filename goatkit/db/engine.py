@@ -11,9 +11,10 @@ Example::
 from __future__ import annotations
 
 import os
+import time
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import NullPool
 
@@ -44,9 +45,9 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
         # A file database is cheap to open; NullPool avoids sharing a connection across forked workers.
         options["poolclass"] = NullPool
     elif backend == "postgresql":
-        options.update(pool_pre_ping=True, pool_size=10, max_overflow=20)
+        options.update(pool_size=10, max_overflow=20)
     elif backend == "mysql":
-        options.update(pool_pre_ping=True, pool_recycle=3600)
+        options.update(pool_recycle=3600)
         query = dict(url.query)
         query.setdefault("charset", "utf8mb4")
         url = url.set(query=query)
@@ -55,7 +56,41 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
     if backend == "sqlite":
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
+    elif "pool_pre_ping" not in kwargs:
+        ping_when_idle(engine)
     return engine
+
+
+#: A pooled connection unused for longer than this is checked before it is handed out.
+IDLE_PING_SECONDS = 10.0
+
+
+def ping_when_idle(engine: Engine, idle_seconds: float = IDLE_PING_SECONDS) -> None:
+    """Check a pooled connection's liveness only when it sat idle for ``idle_seconds``.
+
+    ``pool_pre_ping`` pings on every checkout: a round trip per request, for the rare connection a server restart
+    or a firewall dropped, and those die while idle.  A busy pool now pays nothing; a dead idle connection is
+    replaced before use (``DisconnectionError`` makes the pool retry with a fresh one, SQLAlchemy's documented
+    pessimistic pattern).
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _stamp(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info["goatkit_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("goatkit_idle_since")
+        if since is None or time.monotonic() - since < idle_seconds:
+            return
+        try:
+            if not engine.dialect.do_ping(dbapi_connection):
+                raise exc.DisconnectionError("the connection did not answer")
+        except exc.DisconnectionError:
+            raise
+        except Exception as error:
+            raise exc.DisconnectionError(str(error)) from error
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -125,8 +125,13 @@ def may(module: ResolvedModule, action: str, identity: Identity | None = None) -
     """Whether ``identity`` (default: the current one) may do ``action`` on ``module``; cached per request."""
     identity = identity if identity is not None else current_identity()
     requirement = requirements(module).get(action)
+    return identity is not None and requirement is not None and _holds(identity, requirement)
+
+
+def _holds(identity: Identity, requirement: Requirement) -> bool:
+    """The application's group check, asked at most once per request for each identity and requirement."""
     check = _group_check()
-    if identity is None or requirement is None or check is None:
+    if check is None:
         return False
     cache: dict[tuple[object, ...], bool] = g.setdefault("_goatkit_access", {})
     key = (identity.realm, identity.id, requirement.group, requirement.key)
@@ -154,5 +159,4 @@ def require(module: ResolvedModule, action: str) -> None:
 def is_admin(identity: Identity | None = None) -> bool:
     """Whether the identity holds the default requirement (``rw`` on group ``admin``): who sees registry problems."""
     identity = identity if identity is not None else current_identity()
-    check = _group_check()
-    return identity is not None and check is not None and bool(check(identity, DEFAULT_GROUP, DEFAULT_KEY))
+    return identity is not None and _holds(identity, Requirement())

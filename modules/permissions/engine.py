@@ -12,7 +12,8 @@ from flask import Flask
 from goatkit.auth.identity import Identity
 from goatkit.engine import access
 from goatkit.platform import current_platform
-from modules.permissions.agent import agent_permissions
+from modules.permissions.agent import PermissionMap, agent_permissions
+from modules.permissions.cache import request_cached
 from modules.permissions.keys import PERMISSION_KEYS
 
 AGENT = "agent"
@@ -22,8 +23,17 @@ def agent_holds(identity: Identity, group: str, key: str) -> bool:
     """Whether the agent ``identity`` holds ``key`` on the group named ``group`` (an unknown key never passes)."""
     if identity.realm != AGENT or key not in PERMISSION_KEYS:
         return False
-    with current_platform().engine.connect() as conn:
-        return agent_permissions(conn, int(identity.id)).has_in_group(group, key)
+    return _permissions(int(identity.id)).has_in_group(group, key)
+
+
+def _permissions(user_id: int) -> PermissionMap:
+    """The agent's map, remembered for the request: no connection is opened once it is known."""
+
+    def load() -> PermissionMap:
+        with current_platform().reading() as conn:
+            return agent_permissions(conn, user_id)
+
+    return request_cached("agent", user_id, load)
 
 
 def init_app(app: Flask) -> None:

@@ -15,9 +15,25 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, TypeAlias
 
-from sqlalchemy import Connection, Integer, Row, Select, String, cast, exists, false, literal, null, select, union
+from sqlalchemy import (
+    CompoundSelect,
+    Connection,
+    Integer,
+    Row,
+    Select,
+    String,
+    bindparam,
+    cast,
+    exists,
+    false,
+    literal,
+    null,
+    select,
+    union,
+)
 from sqlalchemy.sql.elements import Cast
 
 from modules.db.schema import metadata
@@ -61,10 +77,17 @@ def agent_grant_rows(conn: Connection, user_id: int) -> list[tuple[int | None, s
     """All ``(group_id, group_name, key)`` an agent holds, directly or through roles; only valid rows count.
 
     One extra row ``(None, None, None)`` is present when the user exists and is valid, so the caller can tell an
-    agent without groups from an invalid one in the same round trip.
+    agent without groups from an invalid one in the same round trip.  Every page asks this: the statement is built
+    once (:func:`_agent_grants`) and bound to the user.
     """
+    return [(row[0], row[1], row[2]) for row in conn.execute(_agent_grants(), {"grant_user_id": user_id})]
+
+
+@cache
+def _agent_grants() -> CompoundSelect:
     users, groups = T["users"], T["permission_groups"]
     group_user, role_user, roles, group_role = T["group_user"], T["role_user"], T["roles"], T["group_role"]
+    user_id = bindparam("grant_user_id", type_=Integer)
     direct = (
         select(groups.c.id, groups.c.name, group_user.c.permission_key)
         .select_from(
@@ -93,7 +116,7 @@ def agent_grant_rows(conn: Connection, user_id: int) -> list[tuple[int | None, s
     user_is_valid = select(cast(null(), Integer), cast(null(), String), cast(null(), String)).where(
         users.c.id == user_id, users.c.valid_id == VALID
     )
-    return [(row[0], row[1], row[2]) for row in conn.execute(union(direct, via_roles, user_is_valid))]
+    return union(direct, via_roles, user_is_valid)
 
 
 def queues_in_groups(conn: Connection, group_ids: Collection[int]) -> list[QueueRef]:

@@ -177,7 +177,7 @@ def _whole_number(name: str, value: object) -> int | Response:
 
 @contextmanager
 def _connect() -> Iterator[Connection]:
-    with current_platform().engine.connect() as conn:
+    with current_platform().reading() as conn:
         yield conn
 
 

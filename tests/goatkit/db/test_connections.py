@@ -1,0 +1,74 @@
+"""Connection handling on real servers: idle connections checked before use, one shared read connection a request."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
+
+from goatkit.db import make_engine, reader
+
+
+@pytest.mark.parametrize("url_fixture", ["postgres_url", "mariadb_url"])
+def test_a_dropped_idle_connection_is_replaced_before_use_and_a_busy_one_is_not_pinged(
+    request: pytest.FixtureRequest, url_fixture: str
+) -> None:
+    url = request.getfixturevalue(url_fixture)
+    postgres = url_fixture == "postgres_url"
+    engine, admin = make_engine(url), create_engine(url, poolclass=NullPool)
+    pings: list[bool] = []
+    ping = engine.dialect.do_ping
+    engine.dialect.do_ping = lambda dbapi_connection: pings.append(True) or ping(dbapi_connection)  # type: ignore[method-assign]
+    try:
+        with engine.connect() as conn:
+            backend = conn.execute(text("SELECT pg_backend_pid()" if postgres else "SELECT CONNECTION_ID()")).scalar()
+        with engine.connect() as conn:  # back in the pool a moment ago: handed out with no round trip
+            assert conn.execute(text("SELECT 1")).scalar() == 1
+        assert pings == []
+
+        with admin.connect() as killer:  # the server drops the pooled connection, as a restart would
+            killer.execute(text("SELECT pg_terminate_backend(:pid)" if postgres else "KILL :pid"), {"pid": backend})
+        pool: Any = engine.pool
+        for record in list(pool._pool.queue):  # the pooled connection has now been idle for a minute
+            record.info["goatkit_idle_since"] -= 60
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT 2")).scalar() == 2  # a fresh connection, no error for the request
+        assert pings == [True]
+    finally:
+        engine.dispose()
+        admin.dispose()
+
+
+def test_asking_for_pre_ping_replaces_the_idle_check(postgres_url: str) -> None:
+    default, pinging = make_engine(postgres_url), make_engine(postgres_url, pool_pre_ping=True)
+    try:
+        assert len(default.pool.dispatch.checkout) == 1 and not default.pool._pre_ping  # type: ignore[attr-defined]
+        assert len(pinging.pool.dispatch.checkout) == 0 and pinging.pool._pre_ping  # type: ignore[attr-defined]
+    finally:
+        default.dispose()
+        pinging.dispose()
+
+
+def test_the_reads_of_a_request_share_one_autocommit_connection_on_postgresql(db_url: str) -> None:
+    engine = make_engine(db_url)
+    app = Flask(__name__)
+    reader.init_app(app)
+    try:
+        with app.test_request_context("/"):
+            with reader.reading(engine) as first, reader.reading(engine) as second:
+                shared = first is second
+                first.execute(text("SELECT 1"))
+            with engine.begin() as writer:  # a write of the same request, committed
+                writer.execute(text("CREATE TABLE seen (id INTEGER)"))
+                writer.execute(text("INSERT INTO seen VALUES (7)"))
+            with reader.reading(engine) as later:
+                assert later.execute(text("SELECT id FROM seen")).scalar() == 7  # sees the commit
+            app.do_teardown_request()
+        assert shared == (engine.dialect.name == "postgresql")
+        if shared:
+            assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]  # returned when the request ended
+    finally:
+        engine.dispose()
