@@ -10,6 +10,7 @@ One set of view functions serves ``/admin/modules/<name>/...`` and the module's 
 * ``engine.views.detail`` / ``.update`` / ``.delete``  ``GET`` / ``POST|PUT`` / ``DELETE .../<id>``
 * ``engine.views.edit``  ``GET .../<id>/edit``; ``engine.views.toggle``  ``POST .../<id>/toggle``;
   ``engine.views.reset_password``  ``POST .../<id>/reset-password``
+* ``engine.views.download``  ``GET .../<id>/files/<field>[/<index>]``: a stored file of a ``file``/``files`` field
 * ``engine.views.alias``  ``/admin/<path>``: the same screens under a module's ``route_prefix``.  Explicit routes
   (``/admin/sessions``) are static rules and win; a path no module claims is a 404.  Aliases are read from the
   registry snapshot per request, so a module added by a reload gets its alias at once.
@@ -28,10 +29,12 @@ from typing import Any
 from flask import Response, request, url_for
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from goatkit.engine import access, api, service
+from goatkit.engine import access, api, service, uploads
 from goatkit.engine.extension import modules
+from goatkit.engine.fieldtypes import label_text
 from goatkit.engine.forms import Action as FormAction
 from goatkit.engine.forms import FormErrors, FormInvalid, defaults_for
+from goatkit.engine.model import ResolvedModule
 from goatkit.engine.query import ListRequest, Page, QueryError, get_row
 from goatkit.engine.screens import respond
 from goatkit.engine.screens.listing import Listing, filter_controls, list_cells, load_listing
@@ -102,6 +105,11 @@ def toggle_view(module: str, record_id: str) -> Response:
 @handler("engine.views.reset_password")
 def reset_password_view(module: str, record_id: str) -> Response:
     return _serve(module, _reset_password, record_id)
+
+
+@handler("engine.views.download")
+def download_view(module: str, record_id: str, field: str, index: str | None = None) -> Response:
+    return _serve(module, lambda screen, rid: _download(screen, rid, field, index), record_id)
 
 
 @handler("engine.views.alias")
@@ -195,6 +203,21 @@ def _detail(screen: Screen, record_id: str | None) -> Response:
     return page("goatkit/engine/detail.html", screen=screen, row=row, record_id=record_id, extra=extra)
 
 
+def _download(screen: Screen, record_id: str | None, field: str, index: str | None) -> Response:
+    """One stored file of a file field, as an attachment (``uploads.download``)."""
+    screen.require("view")
+    rf = screen.module.by_name.get(field)
+    if rf is None or rf.spec.type not in uploads.FILE_TYPES:
+        return error(404, f"{screen.plural} have no file field '{field}'.")
+    with _connect() as conn:
+        row = screen.row(conn, record_id)
+    what = f"{label_text(rf.spec.label, rf.name)} of {screen.singular} {record_id}"
+    try:
+        return uploads.download(rf, row.get(field), index, what)
+    except uploads.FileMissing as missing:
+        return error(404, str(missing))
+
+
 def _new(screen: Screen, _: str | None) -> Response:
     screen.require("create")
     defaults = defaults_for(screen.module)
@@ -233,19 +256,19 @@ def _form(
 # ------------------------------------------------------------------------------------------------------- writing
 
 
-def _submission() -> tuple[Mapping[str, Any], str]:
-    """What the client sent and how: a JSON object, or an HTML form (``MultiDict``)."""
+def _submission(module: ResolvedModule | None = None) -> tuple[Mapping[str, Any], str]:
+    """What the client sent and how: a JSON object, or an HTML form (``MultiDict``) with the ``module``'s uploads."""
     if request.is_json:
         body = request.get_json(silent=True)
         if not isinstance(body, dict):
             raise Stop(error(400, "Send a JSON object."))
         return body, "json"
-    return request.form, "form"
+    return (request.form if module is None else uploads.form_data(module, request.form, request.files)), "form"
 
 
 def _create(screen: Screen, _: str | None) -> Response:
     screen.require("create")
-    data, source = _submission()
+    data, source = _submission(screen.module)
     try:
         with _begin() as conn:
             pk = service.create(conn, screen.module, data, source=source, user_id=screen.user_id())  # type: ignore[arg-type]
@@ -261,7 +284,7 @@ def _create(screen: Screen, _: str | None) -> Response:
 def _update(screen: Screen, record_id: str | None) -> Response:
     screen.require("update")
     pk = screen.pk(record_id)
-    data, source = _submission()
+    data, source = _submission(screen.module)
     try:
         with _begin() as conn:
             service.update(conn, screen.module, pk, data, source=source, user_id=screen.user_id())  # type: ignore[arg-type]
@@ -383,7 +406,7 @@ _SHAPES: dict[str, dict[str, Action]] = {
 
 
 def _connect() -> Any:
-    return current_platform().engine.connect()
+    return current_platform().reading()
 
 
 def _begin() -> Any:

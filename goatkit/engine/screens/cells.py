@@ -1,9 +1,10 @@
 """How one value of a row is shown: in list cells and on the detail page, the same way.
 
 A :class:`Cell` is built once per field (per module object) and formats values with no database access: lookups
-show the ``<field>_display`` value :func:`query.add_lookup_displays` added to the page, ``display_map`` and
+show the ``<field>_display`` value :func:`lookups.add_lookup_displays` added to the page, ``display_map`` and
 ``options`` show their labels, ``display_as: chip`` and ``valid_id`` show a chip, colours a swatch (an SVG ``fill``
-attribute: inline styles are refused by the CSP), booleans Yes/No, dates ISO-like.  Passwords are never shown.
+attribute: inline styles are refused by the CSP), booleans Yes/No, dates ISO-like, files their names as download
+links.  Passwords are never shown.
 
 Example::
 
@@ -18,15 +19,19 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from html import escape as html_escape
 from typing import Any
 
 from markupsafe import Markup, escape
 
+from goatkit.engine import uploads
 from goatkit.engine.fieldtypes import label_text
-from goatkit.engine.model import ResolvedField
+from goatkit.engine.model import ResolvedField, ResolvedModule
+from goatkit.engine.query import pk_field
 
 _COLOR = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
 EMPTY = Markup('<span class="text-zinc-400 dark:text-zinc-600">—</span>')
+_EMPTY_HTML = str(EMPTY)
 _CHIP = "inline-flex items-center rounded-full px-2 py-0.5 text-xs font-medium "
 _CHIP_TONES = {
     "on": "bg-emerald-50 text-emerald-700 ring-1 ring-emerald-600/20 dark:bg-emerald-950 dark:text-emerald-300",
@@ -34,6 +39,8 @@ _CHIP_TONES = {
     "plain": "bg-brand-50 text-brand-700 ring-1 ring-brand-600/20 dark:bg-brand-950 dark:text-brand-300",
 }
 Format = Callable[[Any, Mapping[str, Any]], Markup]
+Text = Callable[[Any, Mapping[str, Any]], str]  # the shown text, not yet escaped
+_FILE_LINK = Markup('<a href="%s" class="gk-link" download>%s</a>')
 
 
 @dataclass(frozen=True)
@@ -45,10 +52,20 @@ class Cell:
     sortable: bool
     format: Format
     numeric: bool = False
+    text: Text | None = None  # set when the value shows as plain text: list rows escape it without a Markup object
 
     def show(self, row: Mapping[str, Any]) -> Markup:
         value = row.get(self.name)
         return EMPTY if value is None or value == "" else self.format(value, row)
+
+    def html(self, row: Mapping[str, Any]) -> str:
+        """:meth:`show` as a string, for the list rows built in Python (``rows.py``)."""
+        value = row.get(self.name)
+        if value is None or value == "":
+            return _EMPTY_HTML
+        if self.text is not None:
+            return html_escape(self.text(value, row)).replace("&#x27;", "&#39;")  # as markupsafe writes it
+        return str(self.format(value, row))
 
 
 _CHIP_CLASSES = {tone: _CHIP + classes for tone, classes in _CHIP_TONES.items()}
@@ -77,6 +94,10 @@ def when(value: Any) -> str:
 
 def _plain(value: Any, row: Mapping[str, Any]) -> Markup:
     return escape(when(value))
+
+
+def _plain_text(value: Any, row: Mapping[str, Any]) -> str:
+    return when(value)
 
 
 def _flag(value: Any, row: Mapping[str, Any]) -> Markup:
@@ -124,6 +145,37 @@ def _many(labels: Mapping[str, str]) -> Format:
     return show
 
 
+def _files(rf: ResolvedField, module: ResolvedModule | None) -> Format:
+    """File names, each a download link when the module (its name and key) is known."""
+    many, key = uploads.holds_many(rf), pk_field(module) if module is not None else ""
+
+    def show(value: Any, row: Mapping[str, Any]) -> Markup:
+        names = uploads.file_names(rf, value)
+        if module is None or row.get(key) is None:
+            return escape(", ".join(names))
+        links = [
+            _FILE_LINK % (uploads.download_url(module.name, row[key], rf.name, i if many else None), name)
+            for i, name in enumerate(names)
+        ]
+        return Markup(", ").join(links)
+
+    return show
+
+
+def _text_of(rf: ResolvedField) -> Text | None:
+    """The plain-text form of what :func:`_formatter` shows, when it is plain text (no chip, swatch or link)."""
+    spec = rf.spec
+    valid = rf.name == "valid_id" or (rf.column is not None and rf.column.name == "valid_id")
+    if rf.kind in {"multi", "bool"} or spec.display_as == "chip" or valid or spec.type == "color":
+        return None
+    if spec.display_map or spec.options:
+        return None
+    if rf.lookup is not None:
+        key = rf.name + "_display"
+        return lambda value, row: when(value) if row.get(key) is None else str(row[key])
+    return _plain_text
+
+
 def _formatter(rf: ResolvedField) -> Format:
     spec = rf.spec
     labels = {str(k): label_text(v, str(k)) for k, v in spec.display_map.items()}
@@ -145,8 +197,13 @@ def _formatter(rf: ResolvedField) -> Format:
     return _plain
 
 
-def cell_for(rf: ResolvedField) -> Cell:
-    """The :class:`Cell` of a field (build once per module; formatting a value needs no database)."""
+def cell_for(rf: ResolvedField, module: ResolvedModule | None = None) -> Cell:
+    """The :class:`Cell` of a field (build once per module; formatting a value needs no database).
+
+    ``module`` lets file fields link each file to its download (``/admin/modules/<module>/<id>/files/<field>``).
+    """
     numeric = rf.kind in {"int", "decimal"} and rf.lookup is None and not rf.spec.options and rf.name != "valid_id"
     sortable = rf.spec.sortable and rf.column is not None
-    return Cell(rf.name, label_text(rf.spec.label, rf.name), sortable, _formatter(rf), numeric)
+    if rf.spec.type in uploads.FILE_TYPES:
+        return Cell(rf.name, label_text(rf.spec.label, rf.name), sortable, _files(rf, module), numeric)
+    return Cell(rf.name, label_text(rf.spec.label, rf.name), sortable, _formatter(rf), numeric, _text_of(rf))

@@ -15,36 +15,40 @@ from __future__ import annotations
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
+from html import escape as html_escape
 from typing import Any
 from urllib.parse import urlencode
 
 from flask import render_template
+from markupsafe import Markup
 from sqlalchemy import Connection
 
 from goatkit.engine import access
 from goatkit.engine.extension import modules
 from goatkit.engine.fieldtypes import label_text
+from goatkit.engine.lookups import cached_lookup_options, distinct_values
 from goatkit.engine.model import ResolvedField, ResolvedModule
 from goatkit.engine.query import (
     ListRequest,
     Page,
     QueryError,
-    distinct_values,
     filter_type,
     list_page,
-    lookup_options,
     pk_field,
 )
+from goatkit.engine.screens import rows
 from goatkit.engine.screens.cells import Cell, cell_for
+from goatkit.i18n import current_language
 from goatkit.platform import current_platform
 
 Params = Mapping[str, Any]  # request arguments: text, or a list for a repeated key
 _BOOL_OPTIONS = [("1", "Yes"), ("0", "No")]
-_CELLS: dict[tuple[int, str], tuple[weakref.ref[ResolvedModule], tuple[Cell, ...]]] = {}
+_CELLS: dict[tuple[int, str, str], tuple[weakref.ref[ResolvedModule], tuple[Cell, ...]]] = {}
 
 
 def _cached(module: ResolvedModule, what: str, build: Any) -> tuple[Cell, ...]:
-    key = (id(module), what)
+    """Cells built once per module object and language (their labels are translated)."""
+    key = (id(module), what, current_language())
     hit = _CELLS.get(key)
     if hit is not None and hit[0]() is module:
         return hit[1]
@@ -67,7 +71,7 @@ def _list_fields(module: ResolvedModule) -> tuple[Cell, ...]:
         named = sorted(listed, key=lambda f: f.spec.list_position if f.spec.list_position is not None else big)
     if not named:
         named = list(module.fields[:5])
-    return tuple(cell_for(f) for f in named if _shown(f))
+    return tuple(cell_for(f, module) for f in named if _shown(f))
 
 
 def list_cells(module: ResolvedModule) -> tuple[Cell, ...]:
@@ -78,7 +82,7 @@ def list_cells(module: ResolvedModule) -> tuple[Cell, ...]:
 def detail_cells(module: ResolvedModule) -> tuple[Cell, ...]:
     """Every ``show_in_detail`` field (never a password), in spec order."""
     return _cached(
-        module, "detail", lambda m: tuple(cell_for(f) for f in m.fields if f.spec.show_in_detail and _shown(f))
+        module, "detail", lambda m: tuple(cell_for(f, m) for f in m.fields if f.spec.show_in_detail and _shown(f))
     )
 
 
@@ -106,6 +110,32 @@ class Filter:
     options: list[tuple[str, str]]
     value: Any
 
+    def options_html(self) -> Markup:
+        """The ``<option>`` elements with the chosen ones selected.  A queue filter has hundreds of options: their
+        markup is built once per options list (lookup choices are reused for a few seconds, see ``lookups.py``) and
+        only the ``selected`` marks are added per request."""
+        html = _options_markup(self.options)
+        chosen = self.value if self.type == "multi_select" else [self.value]
+        for value in chosen:
+            if value:
+                attribute = f'value="{html_escape(str(value))}"'
+                html = html.replace(attribute + ">", attribute + " selected>", 1)
+        return Markup(html)  # noqa: S704 - built from escaped values and labels only
+
+
+_OPTIONS_HTML: dict[int, tuple[list[tuple[str, str]], str]] = {}
+
+
+def _options_markup(options: list[tuple[str, str]]) -> str:
+    hit = _OPTIONS_HTML.get(id(options))
+    if hit is not None and hit[0] is options:
+        return hit[1]
+    html = "".join(f'<option value="{html_escape(v)}">{html_escape(label)}</option>' for v, label in options)
+    if len(_OPTIONS_HTML) > 256:
+        _OPTIONS_HTML.clear()
+    _OPTIONS_HTML[id(options)] = (options, html)  # the list is kept, so its id cannot be reused meanwhile
+    return html
+
 
 def _filter_options(conn: Connection, module: ResolvedModule, rf: ResolvedField) -> list[tuple[str, str]]:
     declared = next((flt for flt in module.spec.filters if flt.field == rf.name), None)
@@ -114,7 +144,7 @@ def _filter_options(conn: Connection, module: ResolvedModule, rf: ResolvedField)
     if rf.spec.options:
         return [(str(o.value), label_text(o.label, str(o.value))) for o in rf.spec.options]
     if rf.lookup is not None:
-        return [(str(key), str(display)) for key, display in lookup_options(conn, rf)]
+        return cached_lookup_options(conn, rf)
     if rf.kind == "bool":
         return list(_BOOL_OPTIONS)
     return [(str(v), str(v)) for v in distinct_values(conn, rf)]
@@ -170,6 +200,15 @@ class Listing:
             return "none"
         return "descending" if self.request.descending else "ascending"
 
+    def rows_html(self, *, selectable: bool, toggles: bool, editable: bool) -> Markup:
+        """The page's rows as HTML (``screens/rows.py``)."""
+        return rows.rows_html(self, rows.Buttons(selectable, toggles, editable))
+
+    def row_html(self, row: Mapping[str, Any]) -> Markup:
+        """One row alone, with the buttons this listing offers."""
+        selectable = "delete" in self.actions or self.toggles
+        return rows.row_html(self, row, rows.Buttons(selectable, self.toggles, "update" in self.actions))
+
     def page_link(self, cursor: str | None) -> str | None:
         return link(self.base, self.params, cursor=cursor) if cursor else None
 
@@ -191,7 +230,7 @@ def render_list_page(module_name: str, params: Params, *, base: str = "") -> str
     """
     module = modules().snapshot()[module_name]
     actions = frozenset(access.requirements(module))
-    with current_platform().engine.connect() as conn:
+    with current_platform().reading() as conn:
         listing = load_listing(conn, module, params, base=base or f"/admin/modules/{module_name}", actions=actions)
         return render_template("goatkit/engine/_table.html", listing=listing)
 

@@ -1,0 +1,73 @@
+"""The rows of a list page as HTML, built in Python: one call per page instead of a template macro per row.
+
+A 50-row page has hundreds of cells; through a Jinja macro each row cost a context, a call and a dozen escapes, the
+largest share of a page's time.  Here each value is escaped once with ``html.escape`` (no ``Markup`` object per
+value; ``Markup %`` costs ten times more), as Django's admin builds its result rows in Python too.  The markup is
+what the template had: ``_table.html`` and ``_row.html`` (an htmx toggle's answer) call :func:`rows_html` and
+:func:`row_html`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from html import escape
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from markupsafe import Markup
+
+if TYPE_CHECKING:
+    from goatkit.engine.screens.listing import Listing
+
+
+@dataclass(frozen=True)
+class Buttons:
+    """What each row offers: a selection box, the status toggle, an Edit link."""
+
+    selectable: bool
+    toggles: bool
+    editable: bool
+
+
+def rows_html(listing: Listing, buttons: Buttons) -> Markup:
+    """Every row of the listing's page."""
+    classes, pk = _classes(listing), listing.pk
+    return Markup("\n").join([_row(listing, row, pk, classes, buttons) for row in listing.page.rows])
+
+
+def row_html(listing: Listing, row: Mapping[str, Any], buttons: Buttons) -> Markup:
+    """One row (the answer to a status toggle)."""
+    return _row(listing, row, listing.pk, _classes(listing), buttons)
+
+
+def _classes(listing: Listing) -> list[str]:
+    """Each column's cell classes, once per page: numbers align right, except in the first (link) column."""
+    return ["text-right tabular-nums" if c.numeric and i else "" for i, c in enumerate(listing.columns)]
+
+
+def _row(listing: Listing, row: Mapping[str, Any], pk: str, classes: Sequence[str], buttons: Buttons) -> Markup:
+    raw_key = row[pk]
+    key = escape(str(raw_key))
+    url = escape(f"{listing.base}/{quote(str(raw_key), safe='')}")
+    out = [f'<tr data-id="{key}" class="align-middle hover:bg-zinc-50 dark:hover:bg-zinc-800/40">']
+    if buttons.selectable:
+        out.append(
+            f'<td class="w-px py-2.5 pr-0 pl-4"><input type="checkbox" name="ids" value="{key}" class="gk-check"'
+            f' aria-label="Select {key}"></td>'
+        )
+    for index, (cell, css) in enumerate(zip(listing.columns, classes, strict=True)):
+        shown = cell.html(row)  # escaped by the cell
+        linked = f'<a href="{url}" class="gk-link">{shown}</a>' if index == 0 else shown
+        out.append(f'<td class="max-w-xs truncate px-4 py-2.5 {css}">{linked}</td>')
+    out.append('<td class="px-2 py-1.5 text-right whitespace-nowrap">')
+    if buttons.toggles:
+        label = "Make invalid" if row.get("valid_id") in (1, "1") else "Make valid"
+        out.append(
+            f'<button type="button" class="gk-btn-quiet py-1" hx-post="{url}/toggle" hx-target="closest tr"'
+            f' hx-swap="outerHTML" data-testid="toggle">{label}</button>'
+        )
+    if buttons.editable:
+        out.append(f'<a href="{url}/edit" class="gk-btn-quiet py-1">Edit</a>')
+    out.append("</td></tr>")
+    return Markup("".join(out))  # noqa: S704 - every value above is escape()d or a cell's Markup
