@@ -32,8 +32,12 @@ class Response:
         return float(response_time.removesuffix("ms")) if response_time else None
 
 
-def get(port: int, path: str) -> Response:
-    request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n".encode()
+Headers = dict[str, str]
+
+
+def get(port: int, path: str, headers: Headers | None = None) -> Response:
+    extra = "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
+    request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{extra}Connection: close\r\n\r\n".encode()
     started = time.perf_counter()
     with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as sock:
         sock.sendall(request)
@@ -61,7 +65,9 @@ class Throughput:
         return self.requests / self.seconds if self.seconds else 0.0
 
 
-def throughput(port: int, path: str, *, seconds: float, concurrency: int, max_requests: int) -> Throughput:
+def throughput(
+    port: int, path: str, *, seconds: float, concurrency: int, max_requests: int, headers: Headers | None = None
+) -> Throughput:
     """Requests/s with ``concurrency`` clients for ``seconds`` (or until ``max_requests``); only 200s count."""
     lock = threading.Lock()
     counts = {"ok": 0, "errors": 0, "issued": 0}
@@ -74,7 +80,7 @@ def throughput(port: int, path: str, *, seconds: float, concurrency: int, max_re
                     return
                 counts["issued"] += 1
             try:
-                ok = get(port, path).status == 200
+                ok = get(port, path, headers).status == 200
             except OSError:
                 ok = False
             with lock:
@@ -102,13 +108,13 @@ def _percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-def latency(port: int, path: str, *, count: int, max_seconds: float) -> Latency:
+def latency(port: int, path: str, *, count: int, max_seconds: float, headers: Headers | None = None) -> Latency:
     """Sequential requests (one at a time): percentiles of the server's own time, and of the client's for context."""
     server: list[float] = []
     client: list[float] = []
     deadline = time.perf_counter() + max_seconds
     while len(server) < count and time.perf_counter() < deadline:
-        response = get(port, path)
+        response = get(port, path, headers)
         measured = response.server_ms()
         if response.status != 200 or measured is None:
             raise RuntimeError(f"GET {path}: HTTP {response.status}, Server-Timing {measured!r}")

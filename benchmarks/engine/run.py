@@ -48,16 +48,21 @@ ROOT = Path(__file__).resolve().parents[2]
 MIN_FLOOR_SHARE, MAX_P95_MS = 0.5, 10.0
 
 
-def default_url() -> str | None:
-    if url := os.environ.get("GOTRS_TEST_PG_URL"):
+def test_service(variable: str) -> str | None:
+    """A service URL from the environment, else from the test services' env file (scripts/test-services.sh)."""
+    if url := os.environ.get(variable):
         return url
     env_file = ROOT / "var" / "test-services.env"
     if env_file.exists():
         for line in env_file.read_text().splitlines():
             name, _, value = line.partition("=")
-            if name.strip() == "GOTRS_TEST_PG_URL":
+            if name.strip() == variable:
                 return value.strip()
     return None
+
+
+def default_url() -> str | None:
+    return test_service("GOTRS_TEST_PG_URL")
 
 
 def free_port() -> int:
@@ -99,9 +104,9 @@ def _wait_until_listening(process: subprocess.Popen[bytes], port: int, timeout: 
     raise RuntimeError(f"gunicorn did not listen on port {port} within {timeout:.0f} s")
 
 
-def check_page(port: int, path: str, expected: tuple[str, str]) -> None:
+def check_page(port: int, path: str, expected: tuple[str, str], headers: load.Headers) -> None:
     """The page must answer 200 and show the expected first and last tickets: all apps serve the same rows."""
-    response = load.get(port, path)
+    response = load.get(port, path, headers)
     missing = [tn for tn in expected if tn.encode() not in response.body]
     if response.status != 200 or missing:
         raise RuntimeError(f"GET {path}: HTTP {response.status}; tickets missing from the page: {missing or 'none'}")
@@ -112,12 +117,20 @@ def measure(target: Target, dataset: Dataset, anchors: Anchors, args: argparse.N
     with gunicorn(target, dataset.url.render_as_string(hide_password=False)) as port:
         for shape in SHAPES:
             path = target.paths[shape]
-            check_page(port, path, anchors.expected[shape])
-            load.throughput(port, path, seconds=args.warmup, concurrency=args.concurrency, max_requests=10_000)
-            rate = load.throughput(
-                port, path, seconds=args.seconds, concurrency=args.concurrency, max_requests=args.max_requests
+            headers = target.headers
+            check_page(port, path, anchors.expected[shape], headers)
+            load.throughput(
+                port, path, seconds=args.warmup, concurrency=args.concurrency, max_requests=10_000, headers=headers
             )
-            timing = load.latency(port, path, count=args.samples, max_seconds=args.seconds * 3)
+            rate = load.throughput(
+                port,
+                path,
+                seconds=args.seconds,
+                concurrency=args.concurrency,
+                max_requests=args.max_requests,
+                headers=headers,
+            )
+            timing = load.latency(port, path, count=args.samples, max_seconds=args.seconds * 3, headers=headers)
             results[shape] = {"path": path, **asdict(rate), "per_second": rate.per_second, **asdict(timing)}
             print(
                 f"  {target.name:<12} {shape:<9} {rate.per_second:8.1f} req/s  p95 {timing.server_p95_ms:7.2f} ms",
@@ -175,6 +188,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--samples", type=int, default=300, help="sequential requests for the p95")
     parser.add_argument("--only", nargs="+", choices=("floor", "flask-admin", "engine"), help="targets to run")
     parser.add_argument("--note", default="", help="free text stored in the JSON (e.g. 'machine busy')")
+    parser.add_argument(
+        "--redis",
+        default=test_service("GOTRS_TEST_REDIS_URL") or "",
+        help="Redis for the engine app (token revocation), as in production; '' runs it without (default: "
+        "GOTRS_TEST_REDIS_URL)",
+    )
     args = parser.parse_args(argv)
     if not args.url:
         parser.error("no PostgreSQL URL: pass --url or start scripts/test-services.sh")
@@ -186,6 +205,8 @@ def main(argv: list[str] | None = None) -> int:
     dataset = ensure_dataset(args.url, args.rows, args.database)
     anchors = find_anchors(dataset)
     print(f"shapes: queue {anchors.queue_id}; deep page after {anchors.depth:,} rows (cursor at id {anchors.deep_id})")
+    os.environ["BENCH_REDIS_URL"] = args.redis  # read by the engine target and its gunicorn app
+    print(f"engine app: Redis {'at ' + args.redis if args.redis else 'not used'}")
     targets = []
     for factory in (floor_target, engine_target, flask_admin_target):
         target = factory(dataset, anchors)
@@ -199,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out = ROOT / "var" / "bench" / f"engine-{stamp}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    settings = {k: v for k, v in vars(args).items() if k != "url"}
+    settings = {k: v for k, v in vars(args).items() if k not in {"url", "redis"}} | {"redis": bool(args.redis)}
     document = {"time": stamp, "machine": machine(dataset), "dataset": {"rows": dataset.rows}, "settings": settings}
     document |= {"anchors": {**asdict(anchors), "deep_create_time": anchors.deep_create_time.isoformat()}}
     out.write_text(json.dumps({**document, "results": results}, indent=2) + "\n")

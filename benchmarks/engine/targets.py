@@ -42,6 +42,7 @@ class Target:
     app: str  # gunicorn app spec, run from the repository root
     paths: dict[str, str]  # shape -> path
     env: dict[str, str] = field(default_factory=dict)  # extra environment for the gunicorn process
+    headers: dict[str, str] = field(default_factory=dict)  # sent with every request (a sign-in token)
     reference_only: bool = False  # shown for context; not held to the floor's ratio
 
 
