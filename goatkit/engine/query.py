@@ -30,7 +30,7 @@ from __future__ import annotations
 import difflib
 import json
 import weakref
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
@@ -360,7 +360,8 @@ def list_page(
     next_cursor = cursor_at(rows[-1], "n") if rows and has_next else None
     prev_cursor = cursor_at(rows[0], "p") if rows and has_prev else None
     add_lookup_displays(conn, module, rows)
-    total, estimated = count_rows(conn, module, request.where, threshold=count_threshold)
+    condition = (request.search, tuple(sorted((k, repr(v)) for k, v in request.filters.items())))
+    total, estimated = count_rows(conn, module, request.where, threshold=count_threshold, condition_key=condition)
     return Page(rows, next_cursor, prev_cursor, total, estimated)
 
 
@@ -442,11 +443,20 @@ def _open_cursor(key: bytes, module: ResolvedModule, sort_label: str, token: str
 
 
 def count_rows(
-    conn: Connection, module: ResolvedModule, where: Sequence[Col] = (), *, threshold: int = COUNT_THRESHOLD
+    conn: Connection,
+    module: ResolvedModule,
+    where: Sequence[Col] = (),
+    *,
+    threshold: int = COUNT_THRESHOLD,
+    condition_key: Hashable = None,
 ) -> tuple[int, bool]:
-    """``(total, is_estimate)`` for the rows matching ``where``: exact up to ``threshold``, estimated above."""
+    """``(total, is_estimate)`` for the rows matching ``where``: exact up to ``threshold``, estimated above.
+
+    ``condition_key`` names ``where`` for the estimate cache (the list passes its filters and search), which
+    spares compiling the condition on every page; without it the compiled SQL is the key.
+    """
     if conn.dialect.name == "postgresql":
-        guess = _pg_estimate(conn, module, where)
+        guess = _pg_estimate(conn, module, where, condition_key)
         if guess is not None and guess > threshold:
             return guess, True
     one = module.primary_key if module.grouped else true().label("one")  # a grouped record counts once
@@ -456,29 +466,27 @@ def count_rows(
     exact = int(conn.execute(capped).scalar_one())
     if exact <= threshold:
         return exact, False
-    guess = _pg_estimate(conn, module, where) if conn.dialect.name == "postgresql" else None
+    guess = _pg_estimate(conn, module, where, condition_key) if conn.dialect.name == "postgresql" else None
     return max(guess or 0, threshold), True
 
 
-def _pg_estimate(conn: Connection, module: ResolvedModule, where: Sequence[Col]) -> int | None:
+def _pg_estimate(
+    conn: Connection, module: ResolvedModule, where: Sequence[Col], condition_key: Hashable = None
+) -> int | None:
     """The planner's row estimate, or ``None`` when the table was never analysed (``reltuples`` is -1).
 
     An estimate is only ever shown as "about N", so each one is remembered for :data:`ESTIMATE_SECONDS`: list pages
     of a large table do not pay a planner round trip each.
     """
     tbl = module.table
+    name = ".".join(p for p in (tbl.schema, tbl.name) if p)
+    stmt: Any = None
     if not where:
-        name = ".".join(p for p in (tbl.schema, tbl.name) if p)
-        stmt: Any = select(_PG_CLASS.c.reltuples).where(_PG_CLASS.c.oid == func.to_regclass(name))
         key: tuple[Any, ...] = (name,)
+    elif condition_key is not None:
+        key = (name, module.name, condition_key)
     else:
-        # EXPLAIN takes no bound statement in SQLAlchemy: compile ours and hand the driver the same parameters.
-        stmt = (
-            select(true())
-            .select_from(tbl)
-            .where(*where)
-            .compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
-        )
+        stmt = _explained(conn, tbl, where)
         key = (str(stmt), repr(sorted(stmt.params.items())))
     now = monotonic()
     estimates = _ESTIMATES.setdefault(conn.engine, {})
@@ -486,9 +494,11 @@ def _pg_estimate(conn: Connection, module: ResolvedModule, where: Sequence[Col])
     if hit is not None and hit[1] > now:
         return hit[0]
     if not where:
-        value = conn.execute(stmt).scalar()
+        reltuples = select(_PG_CLASS.c.reltuples).where(_PG_CLASS.c.oid == func.to_regclass(name))
+        value = conn.execute(reltuples).scalar()
         guess = int(value) if value is not None and value >= 0 else None
     else:
+        stmt = stmt if stmt is not None else _explained(conn, tbl, where)
         plan = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + str(stmt), stmt.params).scalar()
         data: Any = json.loads(plan) if isinstance(plan, str) else plan
         guess = int(data[0]["Plan"]["Plan Rows"])
@@ -497,6 +507,16 @@ def _pg_estimate(conn: Connection, module: ResolvedModule, where: Sequence[Col])
     if guess is not None:  # "never analysed" is asked again: an ANALYZE may come any time
         estimates[key] = (guess, now + ESTIMATE_SECONDS)
     return guess
+
+
+def _explained(conn: Connection, tbl: Any, where: Sequence[Col]) -> Any:
+    # EXPLAIN takes no bound statement in SQLAlchemy: compile ours and hand the driver the same parameters.
+    return (
+        select(true())
+        .select_from(tbl)
+        .where(*where)
+        .compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    )
 
 
 #: How long a row estimate is reused, and how many are kept (per process).
