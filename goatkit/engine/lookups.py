@@ -57,14 +57,14 @@ def lookup_condition(lookup: Lookup) -> Col:
     return lookup.table.c.valid_id == VALID if "valid_id" in lookup.table.c else true()
 
 
-def cached_lookup_options(conn: Connection, rf: ResolvedField) -> list[tuple[str, str]]:
+def cached_lookup_options(conn: Connection, rf: ResolvedField, lookup: Lookup | None = None) -> list[tuple[str, str]]:
     """:func:`lookup_options` as text pairs, remembered for :data:`CHOICES_SECONDS` per engine: list filters on
     every page (the same list object is handed out while it lasts, so what is derived from it can be memoised).
 
     A write through the engine to the lookup's table forgets them at once in this process (:func:`forget_choices`);
     other processes see a change within the same few seconds.  Forms keep reading the table each time.
     """
-    lookup = rf.lookup
+    lookup = lookup or rf.lookup
     if lookup is None:
         raise QueryError(f"Field '{rf.name}' has no lookup.")
     key = (lookup.table.name, lookup.key.name, lookup.display.name, lookup.condition)
@@ -73,7 +73,8 @@ def cached_lookup_options(conn: Connection, rf: ResolvedField) -> list[tuple[str
     hit = choices.get(key)
     if hit is not None and hit[1] > now:
         return hit[0]
-    options = [(str(value), str(display)) for value, display in lookup_options(conn, rf)]
+    stmt = select(lookup.key, lookup.display).where(lookup_condition(lookup)).order_by(lookup.display, lookup.key)
+    options = [(str(value), str(display)) for value, display in conn.execute(stmt)]
     choices[key] = (options, now + CHOICES_SECONDS)
     return options
 

@@ -89,6 +89,8 @@ class ResolvedModule:
     primary_key: Column  # type: ignore[type-arg]
     fields: tuple[ResolvedField, ...]
     by_name: dict[str, ResolvedField] = field(default_factory=dict, compare=False)
+    #: Filters with their own ``lookup_table`` (their options come from it), by field name.
+    filter_lookups: dict[str, Lookup] = field(default_factory=dict, compare=False)
     relation: Relation | None = None
 
     def __post_init__(self) -> None:

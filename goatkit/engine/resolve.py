@@ -96,12 +96,14 @@ def resolve_module(spec: ModuleSpec, doc: Document, tables: Tables) -> tuple[Res
                 condition=field_spec.lookup_condition,
             )
         fields.append(ResolvedField(spec=field_spec, column=column, lookup=lookup))
-    checker.filters(spec)
+    filter_lookups = checker.filters(spec)
     checker.hooks(spec)
     checker.not_null_columns(spec, table, fields)
     if checker.problems or primary_key is None:
         return None, checker.problems
-    return ResolvedModule(spec=spec, source=doc.path, table=table, primary_key=primary_key, fields=tuple(fields)), []
+    module = ResolvedModule(spec=spec, source=doc.path, table=table, primary_key=primary_key, fields=tuple(fields))
+    module.filter_lookups.update(filter_lookups)
+    return module, []
 
 
 class _Checker:
@@ -148,14 +150,19 @@ class _Checker:
                 return None
         return Lookup(table=table, key=key_column, display=display_column, condition=condition)
 
-    def filters(self, spec: ModuleSpec) -> None:
+    def filters(self, spec: ModuleSpec) -> dict[str, Lookup]:
+        """Check each filter's field and lookup; return the lookups that give filters their options, by field."""
         names = [f.name for f in spec.fields]
+        lookups: dict[str, Lookup] = {}
         for index, flt in enumerate(spec.filters):
             if flt.field not in names:
                 message = f"unknown field '{flt.field}'" + _did_you_mean(flt.field, names)
                 self._problem(("filters", index, "field"), message)
             if flt.lookup_table:
-                self.lookup(flt.lookup_table, flt.lookup_key, flt.lookup_display, ("filters", index))
+                found = self.lookup(flt.lookup_table, flt.lookup_key, flt.lookup_display, ("filters", index))
+                if found is not None:
+                    lookups[flt.field] = found
+        return lookups
 
     def not_null_columns(self, spec: ModuleSpec, table: Table, fields: list[ResolvedField]) -> None:
         """Refuse a NOT NULL column without a server default that a create could leave empty.

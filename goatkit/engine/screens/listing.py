@@ -143,6 +143,8 @@ def _filter_options(conn: Connection, module: ResolvedModule, rf: ResolvedField)
         return [(str(o.value), label_text(o.label, str(o.value))) for o in declared.options]
     if rf.spec.options:
         return [(str(o.value), label_text(o.label, str(o.value))) for o in rf.spec.options]
+    if rf.name in module.filter_lookups:  # the filter's own lookup_table (GOTRS)
+        return cached_lookup_options(conn, rf, module.filter_lookups[rf.name])
     if rf.lookup is not None:
         return cached_lookup_options(conn, rf)
     if rf.kind == "bool":

@@ -597,3 +597,28 @@ def test_every_field_type_gets_its_widget_and_round_trips(admin: Browser, desk: 
     detail = admin.html(created.headers["Location"])
     assert "s3cret" not in detail and 'data-field="secret"' not in detail
     assert ">Alpha</span> <span" in detail and "2026-03-04 09:30" in detail and ">Yes</span>" in detail
+
+
+def test_a_filter_with_its_own_lookup_table_offers_that_tables_rows(admin: Browser) -> None:
+    """GOTRS filters name a lookup_table for a field that is a plain number in the form (here the priority id)."""
+    spec = (
+        PRIORITY.replace(
+            "{field: id, type: multi_select, label: Ids, options: [{value: 1, label: One}, {value: 2, label: Two}]}",
+            "{field: id, type: select, label: By valid, lookup_table: valid, lookup_key: id, lookup_display: name}",
+        )
+        .replace("name: priority,", "name: ranked,")
+        .replace("route_prefix: /admin/priorities, ", "")
+    )
+    (admin.modules_dir / "ranked.yaml").write_text(spec)
+    modules(admin.desk.app).registry.load()
+    page = admin.html("/admin/modules/ranked?filter_id=2")
+    options = re.findall(
+        r'<option value="(\d+)"( selected)?>([^<]+)</option>', page.split('name="filter_id"')[1].split("</select>")[0]
+    )
+    assert [(value, label) for value, _, label in options] == [
+        ("2", "invalid"),
+        ("3", "invalid-temporarily"),
+        ("1", "valid"),
+    ]
+    assert [value for value, chosen, _ in options if chosen] == ["2"]
+    assert page.count('<tr data-id="') == 1  # the filter itself still filters the records by id
