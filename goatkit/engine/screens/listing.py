@@ -37,6 +37,7 @@ from goatkit.engine.query import (
     pk_field,
 )
 from goatkit.engine.screens import rows
+from goatkit.engine.screens.actions import UiAction, ui_actions
 from goatkit.engine.screens.cells import Cell, cell_for
 from goatkit.i18n import current_language
 from goatkit.platform import current_platform
@@ -189,6 +190,16 @@ class Listing:
         return pk_field(self.module)
 
     @property
+    def row_actions(self) -> tuple[UiAction, ...]:
+        """The spec's per-row links (``ui.actions``) whose permission the agent has."""
+        return tuple(a for a in ui_actions(self.module) if a.scope == "row" and a.permission in self.actions)
+
+    @property
+    def page_actions(self) -> tuple[UiAction, ...]:
+        """The spec's links above the list."""
+        return tuple(a for a in ui_actions(self.module) if a.scope == "page" and a.permission in self.actions)
+
+    @property
     def toggles(self) -> bool:
         return "update" in self.actions and "valid_id" in self.module.table.c
 
@@ -204,12 +215,13 @@ class Listing:
 
     def rows_html(self, *, selectable: bool, toggles: bool, editable: bool) -> Markup:
         """The page's rows as HTML (``screens/rows.py``)."""
-        return rows.rows_html(self, rows.Buttons(selectable, toggles, editable))
+        return rows.rows_html(self, rows.Buttons(selectable, toggles, editable, self.row_actions))
 
     def row_html(self, row: Mapping[str, Any]) -> Markup:
         """One row alone, with the buttons this listing offers."""
         selectable = "delete" in self.actions or self.toggles
-        return rows.row_html(self, row, rows.Buttons(selectable, self.toggles, "update" in self.actions))
+        buttons = rows.Buttons(selectable, self.toggles, "update" in self.actions, self.row_actions)
+        return rows.row_html(self, row, buttons)
 
     def page_link(self, cursor: str | None) -> str | None:
         return link(self.base, self.params, cursor=cursor) if cursor else None

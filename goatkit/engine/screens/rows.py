@@ -17,6 +17,8 @@ from urllib.parse import quote
 
 from markupsafe import Markup
 
+from goatkit.engine.screens.actions import UiAction
+
 if TYPE_CHECKING:
     from goatkit.engine.screens.listing import Listing
 
@@ -28,6 +30,7 @@ class Buttons:
     selectable: bool
     toggles: bool
     editable: bool
+    extra: tuple[UiAction, ...] = ()  # the spec's row actions (``ui.actions``) the agent may see
 
 
 def rows_html(listing: Listing, buttons: Buttons) -> Markup:
@@ -67,6 +70,8 @@ def _row(listing: Listing, row: Mapping[str, Any], pk: str, classes: Sequence[st
             f'<button type="button" class="gk-btn-quiet py-1" hx-post="{url}/toggle" hx-target="closest tr"'
             f' hx-swap="outerHTML" data-testid="toggle">{label}</button>'
         )
+    for action in buttons.extra:
+        out.append(f'<a href="{escape(action.href(raw_key))}" class="gk-btn-quiet py-1">{escape(action.label)}</a>')
     if buttons.editable:
         out.append(f'<a href="{url}/edit" class="gk-btn-quiet py-1">Edit</a>')
     out.append("</td></tr>")

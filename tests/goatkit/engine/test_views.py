@@ -622,3 +622,26 @@ def test_a_filter_with_its_own_lookup_table_offers_that_tables_rows(admin: Brows
     ]
     assert [value for value, chosen, _ in options if chosen] == ["2"]
     assert page.count('<tr data-id="') == 1  # the filter itself still filters the records by id
+
+
+def test_ui_actions_add_row_and_page_links_with_the_key_and_refuse_unsafe_urls(admin: Browser) -> None:
+    actions = (
+        "ui:\n  actions:\n"
+        '    - {label: Tickets, url: "/agent/tickets?priority_id={id}"}\n'
+        '    - {label: Guide, url: "https://doc.example.org/priorities", scope: page}\n'
+        '    - {label: Evil, url: "javascript:alert(1)"}\n'
+        "    - {label: Hidden, url: /x, permission: delete}\n"
+    )
+    spec = PRIORITY.replace("name: priority,", "name: linked,").replace("route_prefix: /admin/priorities, ", "")
+    (admin.modules_dir / "linked.yaml").write_text(
+        spec.replace("permissions: [view, create, update, delete]", "permissions: [view]") + actions
+    )
+    modules(admin.desk.app).registry.load()
+    page = admin.html("/admin/modules/linked?sort=id")
+    assert '<a href="/agent/tickets?priority_id=1" class="gk-btn-quiet py-1">Tickets</a>' in page
+    assert page.count(">Tickets</a>") == page.count('<tr data-id="')
+    assert (
+        '<a href="https://doc.example.org/priorities" class="gk-btn-quiet" data-testid="page-action">Guide</a>' in page
+    )
+    assert "javascript:" not in page and ">Evil<" not in page  # not a usable URL: left out
+    assert ">Hidden<" not in page  # needs delete, which this module does not offer
