@@ -9,7 +9,7 @@ Example::
 
     ui:
       actions:
-        - {label: Tickets, url: "/agent/tickets?queue_id={id}"}
+        - {label: Members, url: "/admin/members?group_id={id}"}
         - {label: Help, url: "https://doc.example.org/queues", scope: page}
 """
 
