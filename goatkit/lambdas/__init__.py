@@ -1,0 +1,1 @@
+"""JavaScript lambdas: sandbox, data access, runtime."""
