@@ -19,6 +19,7 @@ from goatkit import health, i18n
 from goatkit.cli import build_cli
 from goatkit.engine import extension as engine_extension
 from goatkit.errors import init_error_handlers
+from goatkit.lambdas import extension as lambdas_extension
 from goatkit.logs import configure_logging, init_request_logging
 from goatkit.platform import Platform, current_platform
 from goatkit.routing import RouteError, init_routes
@@ -41,6 +42,7 @@ ROUTE_MODULES = (
     "goatkit.engine.views",  # the admin screens of every YAML module (page, htmx fragment, JSON)
     "goatkit.engine.relation_views",  # the matrix screens and JSON of relation modules
     "goatkit.engine.openapi",  # its OpenAPI document
+    "goatkit.engine.playground",  # the lambda playground
     "modules.admin.attachments",  # standard attachment downloads
 )
 
@@ -73,6 +75,9 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     init_error_handlers(app)
 
     health.READINESS_CHECKS["schema"] = _schema_ready
+    from modules.permissions.lambdas import lambda_read_policy
+
+    lambdas_extension.init_app(app, platform, policy=lambda_read_policy())  # sandboxes start on first use
     engine_extension.init_app(app, platform)  # loads the module specs on first use, not here
     i18n.init_app(app, ROOT / "i18n", watch=settings.modules_watch)  # labels; language_of: user preferences later
 
@@ -103,7 +108,7 @@ def _schema_ready() -> str | None:
 
 def main() -> None:
     """Entry point of the ``gotrs`` console script."""
-    from goatkit.engine.cli import modules_group
+    from goatkit.engine.cli import lambda_group, modules_group
     from goatkit.routing.cli import routes
     from modules.db.commands import db, seed
 
@@ -112,6 +117,7 @@ def main() -> None:
     cli.add_command(seed)
     cli.add_command(routes)
     cli.add_command(modules_group)
+    cli.add_command(lambda_group)
     try:
         cli()
     except RouteError as exc:  # route files that cannot be served stop every command, with every problem listed

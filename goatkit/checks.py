@@ -75,7 +75,35 @@ def check_tree(platform: Platform) -> tuple[list[Problem], int]:
         problems.extend(found)
         checked += len(files)
     label_problems, label_files = i18n.check_directory(platform.root / "i18n")
-    return [*problems, *label_problems], checked + label_files
+    lambda_problems, lambda_files = check_lambdas(platform, module_files)
+    return [*problems, *label_problems, *lambda_problems], checked + label_files + lambda_files
+
+
+def check_lambdas(platform: Platform, module_files: Iterable[Path]) -> tuple[list[Problem], int]:
+    """Every shared lambda (``lambdas/*.js``) and every lambda of the module specs, checked in a sandbox started
+    for the purpose (syntax errors and async code at their file and line).  Returns problems and ``.js`` files read.
+    """
+    from goatkit.lambdas.library import load_shared
+    from goatkit.lambdas.programs import lambda_refs, resolve_lambdas
+    from goatkit.lambdas.sandbox import SandboxPool
+
+    directories = [platform.root / "lambdas", *platform.settings.extra_lambda_dirs]
+    shared, problems = load_shared(directories)
+    specs = [(doc, spec) for path in module_files for doc, spec in read_specs(path, ModuleSpec)[0]]
+    with_lambdas = [(doc, spec) for doc, spec in specs if any(True for _ in lambda_refs(spec))]
+    if not shared and not with_lambdas:
+        return problems, 0
+    pool = SandboxPool(size=1)
+    try:
+        for item in shared.values():
+            result = pool.check(item.code)
+            if result.problem is not None:
+                problems.append(Problem(str(item.path), result.line or 1, "", result.problem.message))
+        for doc, spec in with_lambdas:
+            problems.extend(p for p in resolve_lambdas(spec, doc, shared, pool.check)[1] if not p.file.endswith(".js"))
+    finally:
+        pool.close()
+    return problems, len(shared)
 
 
 def check_database(platform: Platform, file_problems: Iterable[Problem] = ()) -> tuple[list[Problem], str]:
@@ -88,6 +116,7 @@ def check_database(platform: Platform, file_problems: Iterable[Problem] = ()) ->
     from sqlalchemy.exc import SQLAlchemyError
 
     from goatkit.engine.registry import ModuleRegistry
+    from goatkit.lambdas.sandbox import CheckResult
 
     engine = platform.engine
     where = engine.url.render_as_string(hide_password=True)
@@ -100,7 +129,8 @@ def check_database(platform: Platform, file_problems: Iterable[Problem] = ()) ->
     try:
         with engine.connect() as conn:
             empty = not inspect(conn).get_table_names()
-        snapshot = None if empty else ModuleRegistry.for_platform(platform).load()
+        # Lambdas were checked by check_lambdas (without a database); here every lambda passes.
+        snapshot = None if empty else ModuleRegistry.for_platform(platform, lambda _code: CheckResult(None)).load()
     except SQLAlchemyError as error:
         reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
         return [], f"Database {where} not reachable ({reason}): modules not checked against it."

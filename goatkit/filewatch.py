@@ -29,14 +29,15 @@ YAML_SUFFIXES = (".yaml", ".yml")
 
 
 class _Changes(FileSystemEventHandler):
-    def __init__(self, changed: threading.Event) -> None:
+    def __init__(self, changed: threading.Event, suffixes: tuple[str, ...]) -> None:
         self.changed = changed
+        self.suffixes = suffixes
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         if event.is_directory or event.event_type in ("opened", "closed_no_write"):
             return
         paths = [os.fsdecode(event.src_path), os.fsdecode(event.dest_path)]
-        if any(path.endswith(YAML_SUFFIXES) for path in paths):
+        if any(path.endswith(self.suffixes) for path in paths):
             self.changed.set()
 
 
@@ -51,7 +52,9 @@ class YamlWatcher:
         what: str,
         log: logging.Logger,
         debounce: float = 0.2,
+        suffixes: tuple[str, ...] = YAML_SUFFIXES,
     ) -> None:
+        self.suffixes = suffixes
         self.directories = list(dict.fromkeys(Path(d) for d in directories))
         self.reload = reload
         self.what = what
@@ -68,7 +71,7 @@ class YamlWatcher:
             if not directory.is_dir():
                 self.log.warning("not watching %s for %s changes: no such directory", directory, self.what)
                 continue
-            self._observer.schedule(_Changes(self._changed), str(directory), recursive=False)
+            self._observer.schedule(_Changes(self._changed, self.suffixes), str(directory), recursive=False)
             self.log.info("watching %s for %s changes", directory, self.what)
         self._observer.start()
         self._thread.start()

@@ -76,6 +76,17 @@ class Settings(BaseSettings):
         default=64 * 1024 * 1024, ge=1024, description="Largest request body; a larger one is refused (413) unread"
     )
 
+    # Lambdas (goatkit.lambdas): JavaScript from the specs, run in sandbox processes
+    lambdas_path: str = Field(default="", description="Extra shared-lambda directories (os.pathsep-separated)")
+    lambda_workers: int = Field(default=2, ge=1, le=32, description="Sandbox processes per web process")
+    lambda_timeout_ms: int = Field(default=50, ge=1, le=1000, description="Time a lambda call may take")
+    lambda_max_timeout_ms: int = Field(default=1000, ge=1, le=10000, description="Cap on a module's timeout_ms")
+    lambda_memory_mb: int = Field(default=32, ge=8, le=1024, description="Heap a sandbox may use")
+    lambda_max_memory_mb: int = Field(default=256, ge=8, le=4096, description="Cap on a module's memory_limit_mb")
+    lambda_budget_ms: int = Field(default=1000, ge=10, description="Lambda time one request may spend in all")
+    lambda_query_timeout_ms: int = Field(default=250, ge=1, description="Statement timeout of a db.query")
+    lambda_query_rows: int = Field(default=100, ge=1, le=10000, description="Most rows a db.query may return")
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper(cls, value: Any) -> Any:
@@ -97,6 +108,11 @@ class Settings(BaseSettings):
                 raise FileNotFoundError(f"GOTRS_CONFIG names {config_file}, which does not exist")
             sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=config_file))
         return tuple(sources)
+
+    @property
+    def extra_lambda_dirs(self) -> list[Path]:
+        """The directories named by ``lambdas_path``, in order (after the application's ``lambdas/``)."""
+        return [Path(part) for part in self.lambdas_path.split(os.pathsep) if part.strip()]
 
     @property
     def extra_module_dirs(self) -> list[Path]:

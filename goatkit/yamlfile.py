@@ -44,6 +44,12 @@ class Document:
     data: Any
     start_line: int
     lines: dict[KeyPath, int] = field(default_factory=dict)
+    #: Where the text of each scalar value begins: the key's line, or the next one for a ``|``/``>`` block.
+    text_lines: dict[KeyPath, int] = field(default_factory=dict)
+
+    def text_line_of(self, key_path: KeyPath) -> int:
+        """The line where the scalar at ``key_path`` begins (embedded code maps its own lines from here)."""
+        return self.text_lines.get(tuple(key_path)) or self.line_of(key_path)
 
     def line_of(self, key_path: KeyPath) -> int:
         """The line of ``key_path``, or of its nearest ancestor that has one."""
@@ -80,15 +86,17 @@ def load_documents(path: Path) -> list[Document]:
             continue
         data = yaml.SafeLoader(text).construct_document(node)
         doc = Document(path=path, data=data, start_line=node.start_mark.line + 1)
-        _record_lines(node, (), doc.lines)
+        _record_lines(node, (), doc.lines, doc.text_lines)
         documents.append(doc)
     return documents
 
 
-def _record_lines(node: yaml.Node, prefix: KeyPath, lines: dict[KeyPath, int]) -> None:
-    for key_path, child in _children(node, prefix):
-        lines[key_path] = child[0]
-        _record_lines(child[1], key_path, lines)
+def _record_lines(node: yaml.Node, prefix: KeyPath, lines: dict[KeyPath, int], texts: dict[KeyPath, int]) -> None:
+    for key_path, (line, value) in _children(node, prefix):
+        lines[key_path] = line
+        if isinstance(value, yaml.ScalarNode):
+            texts[key_path] = value.start_mark.line + 1 + (1 if value.style in ("|", ">") else 0)
+        _record_lines(value, key_path, lines, texts)
 
 
 def _children(node: yaml.Node, prefix: KeyPath) -> Iterator[tuple[KeyPath, tuple[int, yaml.Node]]]:

@@ -34,6 +34,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from goatkit.auth.identity import current_identity
 from goatkit.engine import access, service, uploads
+from goatkit.engine.computed import ROW_STYLE
 from goatkit.engine.extension import modules
 from goatkit.engine.fieldtypes import label_text
 from goatkit.engine.forms import FormErrors, FormInvalid
@@ -48,6 +49,8 @@ from goatkit.engine.query import (
     pk_field,
 )
 from goatkit.errors import error_response
+from goatkit.lambdas.render import json_value
+from goatkit.lambdas.sandbox import Outcome
 from goatkit.platform import current_platform
 from goatkit.routing.registry import handler
 
@@ -254,13 +257,20 @@ def list_body(module: ResolvedModule, page_request: ListRequest, page: Page) -> 
 def serialise(module: ResolvedModule, row: Mapping[str, Any]) -> dict[str, Any]:
     """A row as JSON-safe values: ISO 8601 dates, decimals as text; no bytes, no password fields.
 
-    A file field shows ``{"name", "size", "url"}`` (a list of them for ``files``), never the bytes.
+    A file field shows ``{"name", "size", "url"}`` (a list of them for ``files``), never the bytes.  A computed
+    field (``service.extend_rows`` computed it) shows its value, or ``{"error": {"kind", "message"}}``.
     """
     hidden = {f.name for f in module.fields if f.spec.type == "password"}
     files = {f.name: f for f in module.fields if f.spec.type in uploads.FILE_TYPES}
     pk = row.get(pk_field(module)) if files else None
     out: dict[str, Any] = {}
     for name, value in row.items():
+        if isinstance(value, Outcome):  # a computed field: its value, or {"error": {kind, message}}
+            if name != ROW_STYLE:
+                program = next((p for p in module.lambdas.computed if p.name == name), None)
+                html = program.computed.html if program is not None and program.computed is not None else None
+                out[name] = json_value(value, html=html)
+            continue
         if name in files:
             out[name] = uploads.described(module, files[name], value, pk) if pk is not None else None
             continue

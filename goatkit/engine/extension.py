@@ -22,6 +22,7 @@ import threading
 from flask import Flask, current_app
 
 from goatkit.engine.registry import ModuleRegistry, Snapshot
+from goatkit.lambdas.extension import runtime
 from goatkit.platform import Platform
 
 EXTENSION_KEY = "goatkit.modules"
@@ -57,9 +58,15 @@ class Modules:
 
 
 def init_app(app: Flask, platform: Platform) -> Modules:
-    """Attach the module registry of ``platform`` to ``app`` (no database access here)."""
+    """Attach the module registry of ``platform`` to ``app`` (no database access here).
+
+    When the app has a lambda runtime (``goatkit.lambdas.extension.init_app``, called first), the specs' lambdas are
+    checked in its sandbox as they load; otherwise a spec with lambdas is refused.
+    """
     settings = platform.settings
-    ext = Modules(ModuleRegistry.for_platform(platform), watch=settings.modules_watch, secret_key=settings.secret_key)
+    lambdas = runtime(app)
+    registry = ModuleRegistry.for_platform(platform, lambdas.check if lambdas is not None else None)
+    ext = Modules(registry, watch=settings.modules_watch, secret_key=settings.secret_key)
     app.extensions[EXTENSION_KEY] = ext
     return ext
 

@@ -40,7 +40,7 @@ Action = Literal["create", "update"]
 Source = Literal["json", "form"]
 #: Field name to its messages, each one sentence for the user.
 FormErrors = dict[str, list[str]]
-#: Extra rules run on converted values (the lambdas issue plugs ``validation.custom_rules`` in here).
+#: Extra rules run on converted values (``service.py`` runs the lambda validators and ``custom_rules`` here).
 RuleRunner = Callable[[ResolvedModule, dict[str, Any], Action], Mapping[str, list[str]]]
 #: Marks a field without a default; ``None`` is a real default ("empty").
 NO_DEFAULT: Any = object()
@@ -55,11 +55,10 @@ class FormInvalid(ValueError):
 
 
 def static_default(spec: FieldSpec) -> Any:
-    """The spec's ``default``; a lambda default (``default: {lambda: ...}``) waits for the lambdas issue.
+    """The spec's ``default``; ``NO_DEFAULT`` for a lambda default (``default: {lambda: ...}``), which
+    ``service.py`` computes and passes to :func:`clean` as another resolver::
 
-    Pass another resolver to :func:`defaults_for` and :func:`clean` to compute defaults::
-
-        defaults_for(module, resolve=lambda spec: run_lambda(spec.default) if is_lambda(spec) else spec.default)
+        defaults_for(module, resolve=lambda spec: computed.get(spec.name, NO_DEFAULT))
     """
     if spec.default is None or (isinstance(spec.default, dict) and "lambda" in spec.default):
         return NO_DEFAULT

@@ -16,7 +16,7 @@ import weakref
 from time import monotonic
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, select, true
+from sqlalchemy import ColumnElement, Connection, Integer, String, cast, func, or_, select, true
 from sqlalchemy.engine import Engine
 
 from goatkit.engine.conditions import ConditionError, parse_condition
@@ -110,3 +110,56 @@ def distinct_values(conn: Connection, rf: ResolvedField, *, limit: int = 200) ->
         raise QueryError(f"Field '{rf.name}' is not stored.")
     stmt = select(col).where(col.is_not(None)).distinct().order_by(col).limit(limit)
     return [value for (value,) in conn.execute(stmt)]
+
+
+#: Above this many choices a lookup's form control is a typeahead (a search) instead of a dropdown.
+TYPEAHEAD_OVER = 200
+#: How many matches a typeahead search answers.
+SEARCH_LIMIT = 20
+
+
+def capped_options(conn: Connection, rf: ResolvedField, limit: int = TYPEAHEAD_OVER) -> list[tuple[Any, Any]] | None:
+    """:func:`lookup_options` when there are at most ``limit`` choices, else ``None`` (one query, ``LIMIT n+1``):
+    a form never loads a million customers into a dropdown."""
+    lookup = rf.lookup
+    if lookup is None:
+        raise QueryError(f"Field '{rf.name}' has no lookup.")
+    stmt = select(lookup.key, lookup.display).where(lookup_condition(lookup)).order_by(lookup.display, lookup.key)
+    options = [(k, d) for k, d in conn.execute(stmt.limit(limit + 1))]
+    return None if len(options) > limit else options
+
+
+def search_options(conn: Connection, lookup: Lookup, term: str, limit: int = SEARCH_LIMIT) -> list[tuple[Any, Any]]:
+    """Up to ``limit`` choices whose display value contains ``term`` (any case), or whose key is ``term``.
+
+    ``%`` and ``_`` in the term are matched literally.  Example::
+
+        search_options(conn, field.lookup, "jun")      # [(3, "Junk")]
+    """
+    stmt = select(lookup.key, lookup.display).where(lookup_condition(lookup))
+    term = term.strip()[:100]
+    if term:
+        escaped = term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        match = func.lower(cast(lookup.display, String)).like(f"%{escaped}%", escape="\\")
+        key = _typed_key(lookup, term)
+        stmt = stmt.where(or_(match, lookup.key == key) if key is not None else match)
+    stmt = stmt.order_by(lookup.display, lookup.key).limit(limit)
+    return [(k, d) for k, d in conn.execute(stmt)]
+
+
+def display_of(conn: Connection, lookup: Lookup, key: Any) -> Any:
+    """The display value of one key (``None`` when there is no such row): one primary-key lookup."""
+    typed = _typed_key(lookup, str(key))
+    if typed is None:
+        return None
+    return conn.execute(select(lookup.display).where(lookup.key == typed)).scalar()
+
+
+def _typed_key(lookup: Lookup, text: str) -> Any:
+    """``text`` as a value of the lookup's key column, or ``None`` when it cannot be one (``"abc"`` for an integer)."""
+    if isinstance(lookup.key.type, Integer):
+        try:
+            return int(text)
+        except ValueError:
+            return None
+    return text

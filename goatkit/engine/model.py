@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Column, Index, Table, UniqueConstraint
 
+from goatkit.lambdas.programs import ModuleLambdas
 from goatkit.specs.module import FieldSpec, ModuleSpec
 
 if TYPE_CHECKING:
@@ -92,6 +93,8 @@ class ResolvedModule:
     #: Filters with their own ``lookup_table`` (their options come from it), by field name.
     filter_lookups: dict[str, Lookup] = field(default_factory=dict, compare=False)
     relation: Relation | None = None
+    #: The module's lambdas (computed fields, validators, defaults, rules, row style), checked when it loaded.
+    lambdas: ModuleLambdas = field(default_factory=ModuleLambdas, compare=False)
 
     def __post_init__(self) -> None:
         self.by_name.update({f.name: f for f in self.fields})

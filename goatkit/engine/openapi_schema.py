@@ -156,6 +156,12 @@ def record_schemas(module: ResolvedModule) -> dict[str, Schema]:
         properties[rf.name] = field_schema(module, rf, writable=rf.name in writable)
         if rf.lookup is not None:
             properties[f"{rf.name}_display"] = {"type": ["string", "null"], "readOnly": True}
+    for program in module.lambdas.computed:
+        label = label_text(program.computed.label if program.computed else "", program.name)
+        properties[program.name] = {
+            "description": f"{label}: computed by a lambda; a failure is {{\"error\": {{\"kind\", \"message\"}}}}",
+            "readOnly": True,
+        }
     pk = module.primary_key.name
     if not any(rf.column is not None and rf.column.name == pk for rf in module.fields):
         properties[pk] = value_schema(module.primary_key) | {"readOnly": True}

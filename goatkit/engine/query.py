@@ -132,7 +132,11 @@ def convert(column: Col, raw: Any, what: str) -> Any:
     try:
         return parse(raw.strip() if isinstance(raw, str) and parse is not str else raw)
     except (ValueError, InvalidOperation) as error:
-        expected = type(column.type).__name__.lower()
+        kind = column.type
+        expected = (
+            "a whole number" if isinstance(kind, Integer) else "a number" if isinstance(kind, Numeric)
+            else type(kind).__name__.lower()
+        )  # fmt: skip
         raise QueryError(f"'{raw}' is not a valid value for {what} (expected {expected}).") from error
 
 

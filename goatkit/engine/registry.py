@@ -32,7 +32,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING
@@ -42,7 +42,9 @@ from sqlalchemy.engine import Engine
 from goatkit.checks import yaml_files
 from goatkit.engine.model import ResolvedModule
 from goatkit.engine.resolve import reflect_tables, resolve_module, tables_named
-from goatkit.filewatch import YamlWatcher
+from goatkit.filewatch import YAML_SUFFIXES, YamlWatcher
+from goatkit.lambdas.library import SharedLambda, load_shared
+from goatkit.lambdas.programs import Checker, lambda_refs, resolve_lambdas
 from goatkit.specs.base import read_specs
 from goatkit.specs.module import ModuleSpec
 from goatkit.yamlfile import Document, Problem
@@ -94,22 +96,40 @@ class _FileResult:
     problems: list[Problem] = field(default_factory=list)
 
 
-class ModuleRegistry:
-    """Loads module specs from ``directories`` against ``engine`` and serves them as atomic snapshots."""
+@dataclass(frozen=True)
+class LambdaSupport:
+    """What the registry needs to load the lambdas of specs: the shared-lambda directories and the sandbox check."""
 
-    def __init__(self, engine: Engine, directories: list[Path]) -> None:
+    directories: list[Path]
+    check: Checker
+
+
+class ModuleRegistry:
+    """Loads module specs from ``directories`` against ``engine`` and serves them as atomic snapshots.
+
+    With ``lambdas`` the specs' lambdas are resolved and checked too; without it a spec that has lambdas is refused.
+    """
+
+    def __init__(self, engine: Engine, directories: list[Path], lambdas: LambdaSupport | None = None) -> None:
         self.engine = engine
+        self.lambdas = lambdas
         self.directories = list(dict.fromkeys(directories))
         self._snapshot = Snapshot()
         self._last_good: dict[Path, tuple[ResolvedModule, ...]] = {}
         self._lock = threading.Lock()  # one load at a time; readers never take it
         self._watcher: YamlWatcher | None = None
+        self._shared_problems: tuple[Problem, ...] = ()
 
     @classmethod
-    def for_platform(cls, platform: Platform) -> ModuleRegistry:
-        """The registry of an application: ``<root>/modules``, then the ``GOTRS_MODULES_PATH`` directories."""
-        builtin = [platform.root / "modules"] if platform.settings.modules_builtin else []
-        return cls(platform.engine, [*builtin, *platform.settings.extra_module_dirs])
+    def for_platform(cls, platform: Platform, check: Checker | None = None) -> ModuleRegistry:
+        """The registry of an application: ``<root>/modules``, then the ``GOTRS_MODULES_PATH`` directories; shared
+        lambdas from ``<root>/lambdas``, then ``GOTRS_LAMBDAS_PATH`` (when ``check`` can check lambdas)."""
+        settings = platform.settings
+        builtin = [platform.root / "modules"] if settings.modules_builtin else []
+        lambdas = None
+        if check is not None:
+            lambdas = LambdaSupport([platform.root / "lambdas", *settings.extra_lambda_dirs], check)
+        return cls(platform.engine, [*builtin, *settings.extra_module_dirs], lambdas)
 
     def snapshot(self) -> Snapshot:
         """The current snapshot; take it once per request and use only it."""
@@ -141,7 +161,11 @@ class ModuleRegistry:
     def watch(self, debounce: float = 0.2) -> None:
         """Reload whenever a YAML file of the directories is added, changed, renamed or deleted."""
         if self._watcher is None:
-            self._watcher = YamlWatcher(self.directories, self.load, what="module", log=log, debounce=debounce)
+            shared = self.lambdas.directories if self.lambdas is not None else []
+            self._watcher = YamlWatcher(
+                [*self.directories, *shared], self.load, what="module", log=log, debounce=debounce,
+                suffixes=(*YAML_SUFFIXES, ".js"),
+            )  # fmt: skip
             self._watcher.start()
 
     def stop(self) -> None:
@@ -163,6 +187,8 @@ class ModuleRegistry:
         needed = {name for _r, specs in results_specs for _doc, spec in specs for name in tables_named(spec)}
         with self.engine.connect() as conn:
             tables = reflect_tables(conn, needed)
+        shared, shared_problems = load_shared(self.lambdas.directories) if self.lambdas is not None else ({}, [])
+        self._shared_problems = tuple(shared_problems)  # a bad .js file refuses only the modules that use it
         claimed: dict[str, Path] = {}
         for result, specs in results_specs:
             for doc, spec in specs:
@@ -175,9 +201,35 @@ class ModuleRegistry:
                     continue
                 claimed[name] = result.path
                 module, problems = resolve_module(spec, doc, tables)
+                if module is not None and not problems:
+                    module, problems = self._with_lambdas(module, doc, shared)
                 result.problems.extend(problems)
                 if module is not None:
                     result.modules.append(module)
+
+    def _with_lambdas(
+        self, module: ResolvedModule, doc: Document, shared: Mapping[str, SharedLambda]
+    ) -> tuple[ResolvedModule | None, list[Problem]]:
+        """``module`` with its lambdas resolved and checked, or ``None`` and their problems."""
+        spec = module.spec
+        refs = list(lambda_refs(spec))
+        if not refs:
+            return module, []
+        where = str(doc.path)
+        if self.lambdas is None:
+            key = refs[0][2]
+            message = "this application runs no lambdas; remove the lambda or enable the lambda runtime"
+            return None, [Problem(where, doc.line_of(key), ".".join(map(str, key)), message)]
+        problems = [
+            Problem(where, doc.line_of(("computed_fields", i, "name")), f"computed_fields.{i}.name",
+                    f"'{c.name}' is already a field of this module; give the computed field another name")
+            for i, c in enumerate(spec.computed_fields) if c.name in module.by_name
+        ]  # fmt: skip
+        lambdas, lambda_problems = resolve_lambdas(spec, doc, shared, self.lambdas.check)
+        problems += lambda_problems
+        if problems:
+            return None, problems
+        return replace(module, lambdas=lambdas), []
 
     def _assemble(self, results: list[_FileResult]) -> Snapshot:
         """Fresh modules of clean files first, then the last good modules of files with problems."""
@@ -198,7 +250,7 @@ class ModuleRegistry:
                     modules[module.name] = module
                     stale.add(module.name)
         self._last_good = last_good
-        problems = tuple(p for r in results for p in r.problems)
+        problems = (*self._shared_problems, *(p for r in results for p in r.problems))
         return Snapshot(modules, problems, frozenset(stale))
 
     @staticmethod

@@ -20,9 +20,23 @@ from typing import Any
 from sqlalchemy import Connection
 
 from goatkit.engine import query, uploads, writes
-from goatkit.engine.forms import FormErrors, FormInvalid, Source, check_unique, clean
+from goatkit.engine.computed import add_computed, check_rules, lambda_defaults
+from goatkit.engine.forms import (
+    NO_DEFAULT,
+    Action,
+    DefaultResolver,
+    FormErrors,
+    FormInvalid,
+    RuleRunner,
+    Source,
+    check_unique,
+    clean,
+    static_default,
+)
 from goatkit.engine.hooks import Refused, WriteContext, hooks_of
 from goatkit.engine.model import ResolvedModule
+from goatkit.engine.references import check_references
+from goatkit.specs.module import FieldSpec
 
 __all__ = ["FormInvalid", "NotFound", "Refused", "create", "delete", "set_valid", "update"]
 
@@ -33,9 +47,9 @@ class NotFound(LookupError):
 
 def create(conn: Connection, module: ResolvedModule, data: Mapping[str, Any], *, source: Source, user_id: int) -> Any:
     """Validate ``data`` and insert one record; return its primary key.  Raises :class:`FormInvalid`."""
-    values = clean(module, data, "create", source=source)
+    values = clean(module, data, "create", source=source, rules=_rules(None), resolve=_defaults(module, data))
     ctx = WriteContext(conn, module, "create", values, None, data, user_id)
-    _check(ctx, check_unique(conn, module, values))
+    _check(ctx, _database_checks(conn, module, values))
     uploads.store(conn, module, ctx.values, None)  # files to disk; removed again if the transaction rolls back
     ctx.pk = writes.insert_row(conn, module, ctx.values, user_id)
     for hook in hooks_of(module):
@@ -53,9 +67,9 @@ def update(
     old = query.get_row(conn, module, pk)
     if old is None:
         raise NotFound(pk)
-    values = clean(module, data, "update", source=source)
+    values = clean(module, data, "update", source=source, rules=_rules(old))
     ctx = WriteContext(conn, module, "update", values, old, data, user_id, pk)
-    _check(ctx, check_unique(conn, module, values, exclude_pk=pk))
+    _check(ctx, _database_checks(conn, module, values, old, pk))
     uploads.store(conn, module, ctx.values, old)
     if ctx.values:
         writes.update_row(conn, module, pk, ctx.values, user_id)
@@ -76,6 +90,45 @@ def set_valid(conn: Connection, module: ResolvedModule, pks: Sequence[Any], vali
     return writes.set_valid_rows(conn, module, pks, valid, user_id)
 
 
+def _rules(old: Mapping[str, Any] | None) -> RuleRunner | None:
+    """The module's lambda validators and custom rules, seeing the record as it will be (``old`` updated)."""
+
+    def run(module: ResolvedModule, values: dict[str, Any], _action: Action) -> Mapping[str, list[str]]:
+        return check_rules(module, values, old)
+
+    return run
+
+
+def _defaults(module: ResolvedModule, data: Mapping[str, Any]) -> DefaultResolver:
+    """Spec defaults, and lambda defaults computed once (for the fields ``data`` leaves out) from the given values."""
+    if not module.lambdas.defaults:
+        return static_default
+    missing = [name for name in module.lambdas.defaults if name not in data]
+    given = {name: data[name] for name in data if name in module.by_name}
+    computed = lambda_defaults(module, given, missing) if missing else {}
+
+    def resolve(spec: FieldSpec) -> Any:
+        if spec.name in module.lambdas.defaults:
+            return computed.get(spec.name, NO_DEFAULT)
+        return static_default(spec)
+
+    return resolve
+
+
+def _database_checks(
+    conn: Connection,
+    module: ResolvedModule,
+    values: Mapping[str, Any],
+    old: Mapping[str, Any] | None = None,
+    pk: Any = None,
+) -> FormErrors:
+    """The checks that read the database: unique values, then lookup keys (both per field, merged)."""
+    errors = check_unique(conn, module, values, exclude_pk=pk)
+    for name, messages in check_references(conn, module, values, old).items():
+        errors.setdefault(name, []).extend(messages)
+    return errors
+
+
 def _check(ctx: WriteContext, errors: FormErrors) -> None:
     """Run every hook's ``validate`` (after the unique checks); raise :class:`FormInvalid` with all errors found."""
     for hook in hooks_of(ctx.module):
@@ -86,6 +139,8 @@ def _check(ctx: WriteContext, errors: FormErrors) -> None:
 
 
 def extend_rows(conn: Connection, module: ResolvedModule, rows: list[dict[str, Any]]) -> None:
-    """Let the module's hooks add their values to rows read for an answer (batched, one call per page)."""
+    """Let the module's hooks add their values to rows read for an answer (batched, one call per page), then its
+    computed fields (one lambda evaluation for the page)."""
     for hook in hooks_of(module):
         hook.extend_rows(conn, module, rows)
+    add_computed(conn, module, rows)

@@ -11,6 +11,7 @@ One set of view functions serves ``/admin/modules/<name>/...`` and the module's 
 * ``engine.views.edit``  ``GET .../<id>/edit``; ``engine.views.toggle``  ``POST .../<id>/toggle``;
   ``engine.views.reset_password``  ``POST .../<id>/reset-password``
 * ``engine.views.download``  ``GET .../<id>/files/<field>[/<index>]``: a stored file of a ``file``/``files`` field
+* ``engine.views.choices``  ``GET .../choices/<field>?q=``: a typeahead's matches (options HTML, or JSON)
 * ``engine.views.alias``  ``/admin/<path>``: the same screens under a module's ``route_prefix``.  Explicit routes
   (``/admin/sessions``) are static rules and win; a path no module claims is a 404.  Aliases are read from the
   registry snapshot per request, so a module added by a reload gets its alias at once.
@@ -30,10 +31,12 @@ from flask import Response, request, url_for
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from goatkit.engine import access, api, service, uploads
+from goatkit.engine.computed import add_computed, lambda_defaults
 from goatkit.engine.extension import modules
 from goatkit.engine.fieldtypes import label_text
 from goatkit.engine.forms import Action as FormAction
 from goatkit.engine.forms import FormErrors, FormInvalid, defaults_for
+from goatkit.engine.lookups import search_options
 from goatkit.engine.model import ResolvedModule
 from goatkit.engine.query import ListRequest, Page, QueryError, get_row
 from goatkit.engine.screens import respond
@@ -110,6 +113,11 @@ def reset_password_view(module: str, record_id: str) -> Response:
 @handler("engine.views.download")
 def download_view(module: str, record_id: str, field: str, index: str | None = None) -> Response:
     return _serve(module, lambda screen, rid: _download(screen, rid, field, index), record_id)
+
+
+@handler("engine.views.choices")
+def choices_view(module: str, field: str) -> Response:
+    return _serve(module, lambda screen, _: _choices(screen, field))
 
 
 @handler("engine.views.alias")
@@ -196,6 +204,8 @@ def _detail(screen: Screen, record_id: str | None) -> Response:
     screen.require("view")
     with _connect() as conn:
         row = screen.row(conn, record_id)
+        if not json_wanted():
+            add_computed(conn, screen.module, [row], detail=True)  # the detail page's computed fields only
         service.extend_rows(conn, screen.module, [row])
         if json_wanted():
             return json(api.serialise(screen.module, row))
@@ -218,9 +228,27 @@ def _download(screen: Screen, record_id: str | None, field: str, index: str | No
         return error(404, str(missing))
 
 
+def _choices(screen: Screen, field: str) -> Response:
+    """The rows of a lookup matching ``?q=`` (at most ``SEARCH_LIMIT``), for whoever may fill the module's form."""
+    if not (screen.can("create") or screen.can("update")):
+        screen.require("update")  # the refusal names the permission
+    rf = screen.module.by_name.get(field)
+    if rf is None or rf.lookup is None or rf.column is None:
+        return error(404, f"{screen.plural} have no lookup field '{field}'.")
+    term = request.args.get("q", "")
+    if len(term) > 100:
+        return error(400, "The search text must be at most 100 characters.")
+    with _connect() as conn:
+        found = search_options(conn, rf.lookup, term)
+    if json_wanted():
+        return json({"data": [{"value": key, "label": display} for key, display in found]})
+    return respond.fragment("goatkit/engine/_choices.html", field=field, choices=found, term=term)
+
+
 def _new(screen: Screen, _: str | None) -> Response:
     screen.require("create")
     defaults = defaults_for(screen.module)
+    defaults |= lambda_defaults(screen.module, defaults)
     if json_wanted():
         return json({"defaults": api.serialise(screen.module, defaults)})
     return _form(screen, None, form_values(screen.module, defaults), {})

@@ -85,6 +85,30 @@ class Option(SpecModel):
     group: str = ""
 
 
+class LambdaUse(SpecModel):
+    """A lambda written as an object: a shared lambda (``lambdas/<use>.js``) or inline ``code``, with ``args``.
+
+    Example::
+
+        lambda: {use: age_badge, args: {field: create_time, warn_days: 7}}
+    """
+
+    use: str = Field(default="", pattern=r"^([a-z][a-z0-9_]*)?$")
+    code: str = Field(default="", validate_default=True)
+    args: dict[str, Any] = {}
+
+    @field_validator("code")
+    @classmethod
+    def _one_source(cls, value: str, info: ValidationInfo) -> str:
+        if bool(value.strip()) == bool(info.data.get("use")):
+            raise ValueError("give either 'use' (the name of a shared lambda) or 'code', not both or neither")
+        return value
+
+
+#: A lambda: a JavaScript function body (the Go GOTRS form), or a :class:`LambdaUse`.
+LambdaRef = str | LambdaUse
+
+
 class FieldSpec(SpecModel):
     name: str = Field(pattern=NAME_PATTERN)
     db_column: str = ""
@@ -120,9 +144,15 @@ class FieldSpec(SpecModel):
     lookup_key: str = ""
     lookup_display: str = ""
     lookup_condition: str = ""
+    #: GOTRS extension: ``false`` lets the field hold keys the lookup table lacks (OTRS's free-text CustomerID);
+    #: by default a written key must name a row, and a newly chosen one must meet ``lookup_condition``.
+    lookup_strict: bool = True
     display_as: Literal["", "chip"] = ""
     display_map: dict[Any, str] = {}
     widget: Literal["", "typeahead"] = ""
+    #: GOTRS extension: a lambda that checks the value (``value``, ``item``: return true or an error message).
+    #: A lambda default is written ``default: {lambda: ...}`` (``item``: the other defaults).
+    validator: LambdaRef | None = None
 
     @field_validator("type")
     @classmethod
@@ -133,13 +163,27 @@ class FieldSpec(SpecModel):
 
 
 class ComputedField(SpecModel):
+    """A column computed by a lambda from the row (``item``).  ``html``: unset renders strings holding markup as
+    sanitized HTML (the Go GOTRS modules return HTML) and others as text; ``true`` always sanitized HTML; ``false``
+    always text."""
+
     name: str = Field(pattern=NAME_PATTERN)
     label: str = ""
-    lambda_: str = Field(alias="lambda")
+    lambda_: LambdaRef = Field(alias="lambda")
     show_in_list: bool = True
     show_in_form: bool = False
+    show_in_detail: bool = True
     list_position: int | None = None
-    html: bool = False
+    list_class: str = ""
+    html: bool | None = None
+
+
+class CustomRule(SpecModel):
+    """A record-level check (``validation.custom_rules``): the lambda reads ``item`` and returns ``true`` or an
+    error message, shown beside ``field`` (or with the form, as ``_schema``, when no field is named)."""
+
+    lambda_: LambdaRef = Field(alias="lambda")
+    field: str = ""
 
 
 class FilterSpec(SpecModel):
@@ -158,7 +202,7 @@ class ValidationSpec(SpecModel):
     unique_fields: list[str] = []
     required_fields: list[str] = []
     field_patterns: dict[str, str] = {}
-    custom_rules: list[Any] = []
+    custom_rules: list[CustomRule | str] = []
 
 
 class FormSection(SpecModel):
@@ -174,6 +218,9 @@ class UiSpec(SpecModel):
     page_size: int | None = Field(default=None, ge=1, le=500)
     form_sections: list[FormSection] = []
     actions: list[dict[str, Any]] = []
+    #: A lambda returning the row's tone (``"red"``, ``"amber"``, ``"green"``, ``"blue"``, ``"zinc"``) or
+    #: ``{tone, title}``: list rows are tinted with it.
+    row_style: LambdaRef | None = None
 
 
 class LambdaConfig(SpecModel):

@@ -32,6 +32,15 @@ fields:
 features: {status_toggle: true, search: true}
 validation: {unique_fields: [name]}
 """
+#: The same table, its validity chosen with a typeahead (a lookup searched on the server).
+TYPED = """\
+module: {name: typed, singular: Priority, plural: Typed priorities, table: ticket_priority}
+fields:
+  - {name: id, type: int, sortable: true, show_in_form: false, show_in_list: true}
+  - {name: name, type: string, required: true, show_in_list: true}
+  - {name: valid_id, type: int, default: 1, show_in_list: true, widget: typeahead,
+     lookup_table: valid, lookup_key: id, lookup_display: name}
+"""
 
 
 @pytest.fixture(scope="module")
@@ -39,6 +48,7 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     root = tmp_path_factory.mktemp("engine-browser")
     (root / "modules").mkdir()
     (root / "modules" / "priority.yaml").write_text(PRIORITY)
+    (root / "modules" / "typed.yaml").write_text(TYPED)
     desk = make_helpdesk(
         f"sqlite:///{root / 'gotrs.db'}", root / "var", modules_path=str(root / "modules"), modules_builtin=False
     )
@@ -148,5 +158,42 @@ def test_list_and_form_in_dark_mode_and_on_a_phone(browser: Any, base_url: str) 
     _go(page, base_url + "/admin/modules/priority")
     page.screenshot(path=str(SHOTS / "engine-list-mobile.png"), full_page=True)
     assert page.evaluate("document.documentElement.scrollWidth") == 390  # the table scrolls inside its card
+    assert problems.items == []
+    context.close()
+
+
+def test_a_typeahead_finds_chooses_and_saves_a_lookup_value(browser: Any, base_url: str) -> None:
+    context, page, problems = _signed_in(browser, base_url, color_scheme="light")
+    _go(page, base_url + "/admin/modules/typed/2/edit")
+    _ready(page)
+    box = page.locator("#f-valid_id")
+    expect(box).to_have_value("valid")
+    box.fill("inv")
+    listbox = page.get_by_role("listbox")
+    expect(listbox.get_by_role("option")).to_have_count(2)  # invalid, invalid-temporarily
+    expect(box).to_have_attribute("aria-expanded", "true")
+    page.screenshot(path=str(SHOTS / "engine-typeahead.png"), full_page=True)
+    box.press("ArrowDown")
+    box.press("ArrowDown")
+    expect(box).to_have_attribute("aria-activedescendant", "f-valid_id-opt-2")
+    box.press("Enter")  # chooses; does not submit the form
+    expect(box).to_have_value("invalid-temporarily")
+    expect(page.locator('input[type="hidden"][name="valid_id"]')).to_have_value("3")
+    expect(listbox).to_be_hidden()
+
+    box.fill("zzz")  # typed but not chosen: leaving the box shows the held choice again
+    expect(listbox).to_contain_text("No match for “zzz”.")
+    page.locator("#f-name").click()
+    expect(box).to_have_value("invalid-temporarily")
+
+    box.fill("")
+    box.type("valid")
+    listbox.get_by_role("option", name="valid", exact=True).click()
+    expect(page.locator('input[type="hidden"][name="valid_id"]')).to_have_value("1")
+    box.fill("inv")
+    listbox.get_by_role("option", name="invalid", exact=True).click()
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("saved.")).to_be_visible()
+    expect(page.locator('[data-field="valid_id"]')).to_contain_text("invalid")
     assert problems.items == []
     context.close()

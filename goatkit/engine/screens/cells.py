@@ -28,6 +28,9 @@ from goatkit.engine import uploads
 from goatkit.engine.fieldtypes import label_text
 from goatkit.engine.model import ResolvedField, ResolvedModule
 from goatkit.engine.query import pk_field
+from goatkit.lambdas.programs import Program
+from goatkit.lambdas.render import cell_html
+from goatkit.lambdas.sandbox import Outcome
 
 _COLOR = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
 EMPTY = Markup('<span class="text-zinc-400 dark:text-zinc-600">—</span>')
@@ -195,6 +198,17 @@ def _formatter(rf: ResolvedField) -> Format:
     if spec.type == "color":
         return _color
     return _plain
+
+
+def computed_cell(program: Program) -> Cell:
+    """The cell of a computed field: its lambda's result (``lambdas/render.py``), never sortable."""
+    spec = program.computed
+    html = spec.html if spec is not None else None
+
+    def show(value: Any, row: Mapping[str, Any]) -> Markup:
+        return cell_html(value, html=html) if isinstance(value, Outcome) else escape(str(value))
+
+    return Cell(program.name, label_text(spec.label if spec is not None else "", program.name), False, show)
 
 
 def cell_for(rf: ResolvedField, module: ResolvedModule | None = None) -> Cell:

@@ -24,6 +24,7 @@ from markupsafe import Markup
 from sqlalchemy import Connection
 
 from goatkit.engine import access
+from goatkit.engine.computed import add_computed
 from goatkit.engine.extension import modules
 from goatkit.engine.fieldtypes import label_text
 from goatkit.engine.lookups import cached_lookup_options, distinct_values
@@ -38,8 +39,9 @@ from goatkit.engine.query import (
 )
 from goatkit.engine.screens import rows
 from goatkit.engine.screens.actions import UiAction, ui_actions
-from goatkit.engine.screens.cells import Cell, cell_for
+from goatkit.engine.screens.cells import Cell, cell_for, computed_cell
 from goatkit.i18n import current_language
+from goatkit.lambdas.programs import Program
 from goatkit.platform import current_platform
 
 Params = Mapping[str, Any]  # request arguments: text, or a list for a repeated key
@@ -63,16 +65,32 @@ def _shown(rf: ResolvedField) -> bool:
 
 
 def _list_fields(module: ResolvedModule) -> tuple[Cell, ...]:
-    """``ui.list_columns`` in order, else the ``show_in_list`` fields by ``list_position``, else the first five."""
+    """``ui.list_columns`` in order, else the ``show_in_list`` fields and computed fields by ``list_position``
+    (computed fields without one come last), else the first five fields."""
     by_name = module.by_name
-    named = [by_name[n] for n in module.spec.ui.list_columns if n in by_name]
-    if not named:
-        listed = [f for f in module.fields if f.spec.show_in_list]
-        big = len(module.fields) + 1
-        named = sorted(listed, key=lambda f: f.spec.list_position if f.spec.list_position is not None else big)
+    computed = {p.name: p for p in module.lambdas.computed}
+    if module.spec.ui.list_columns:
+        named: list[ResolvedField | Program] = [
+            by_name.get(n) or computed[n] for n in module.spec.ui.list_columns if n in by_name or n in computed
+        ]
+    else:
+        big = len(module.fields) + len(computed) + 1
+        listed: list[tuple[int, int, ResolvedField | Program]] = [
+            (f.spec.list_position if f.spec.list_position is not None else big, i, f)
+            for i, f in enumerate(module.fields) if f.spec.show_in_list
+        ]  # fmt: skip
+        listed += [
+            (p.computed.list_position if p.computed.list_position is not None else big + 1, big + i, p)
+            for i, p in enumerate(computed.values()) if p.computed is not None and p.computed.show_in_list
+        ]  # fmt: skip
+        named = [item for _position, _order, item in sorted(listed, key=lambda t: t[:2])]
     if not named:
         named = list(module.fields[:5])
-    return tuple(cell_for(f, module) for f in named if _shown(f))
+    return tuple(_cell(item, module) for item in named if not isinstance(item, ResolvedField) or _shown(item))
+
+
+def _cell(item: ResolvedField | Program, module: ResolvedModule) -> Cell:
+    return computed_cell(item) if isinstance(item, Program) else cell_for(item, module)
 
 
 def list_cells(module: ResolvedModule) -> tuple[Cell, ...]:
@@ -82,9 +100,13 @@ def list_cells(module: ResolvedModule) -> tuple[Cell, ...]:
 
 def detail_cells(module: ResolvedModule) -> tuple[Cell, ...]:
     """Every ``show_in_detail`` field (never a password), in spec order."""
-    return _cached(
-        module, "detail", lambda m: tuple(cell_for(f, m) for f in m.fields if f.spec.show_in_detail and _shown(f))
-    )
+
+    def build(m: ResolvedModule) -> tuple[Cell, ...]:
+        fields = [cell_for(f, m) for f in m.fields if f.spec.show_in_detail and _shown(f)]
+        shown = [p for p in m.lambdas.computed if p.computed is not None and p.computed.show_in_detail]
+        return (*fields, *(computed_cell(p) for p in shown))
+
+    return _cached(module, "detail", build)
 
 
 def link(base: str, params: Params, **changes: Any) -> str:
@@ -233,6 +255,7 @@ def load_listing(
     """Validate ``params`` (raises :class:`QueryError` naming the bad one) and read the page."""
     request = ListRequest.parse(module, params)
     page = list_page(conn, module, request, key=modules().cursor_key)
+    add_computed(conn, module, page.rows)
     return Listing(module, base, params, request, page, list_cells(module), actions)
 
 

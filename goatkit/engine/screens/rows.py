@@ -17,7 +17,18 @@ from urllib.parse import quote
 
 from markupsafe import Markup
 
+from goatkit.engine.computed import row_tone
 from goatkit.engine.screens.actions import UiAction
+
+#: Row tints of ``ui.row_style`` (the tones of ``lambdas/render.py``), light enough to keep text readable.
+_ROW_TONES = {
+    "zinc": "bg-zinc-50 dark:bg-zinc-800/40",
+    "red": "bg-red-50/70 hover:bg-red-50 dark:bg-red-950/40",
+    "amber": "bg-amber-50/70 hover:bg-amber-50 dark:bg-amber-950/40",
+    "green": "bg-emerald-50/70 hover:bg-emerald-50 dark:bg-emerald-950/40",
+    "blue": "bg-brand-50/70 hover:bg-brand-50 dark:bg-brand-950/40",
+    "violet": "bg-violet-50/70 hover:bg-violet-50 dark:bg-violet-950/40",
+}
 
 if TYPE_CHECKING:
     from goatkit.engine.screens.listing import Listing
@@ -45,15 +56,27 @@ def row_html(listing: Listing, row: Mapping[str, Any], buttons: Buttons) -> Mark
 
 
 def _classes(listing: Listing) -> list[str]:
-    """Each column's cell classes, once per page: numbers align right, except in the first (link) column."""
-    return ["text-right tabular-nums" if c.numeric and i else "" for i, c in enumerate(listing.columns)]
+    """Each column's cell classes, once per page: numbers align right, except in the first (link) column; then the
+    spec's ``list_class`` (only classes the stylesheet has take effect)."""
+    fields = listing.module.by_name
+    classes = []
+    for index, cell in enumerate(listing.columns):
+        rf = fields.get(cell.name)
+        extra = escape(rf.spec.list_class) if rf is not None and rf.spec.list_class else ""
+        classes.append(" ".join(filter(None, ["text-right tabular-nums" if cell.numeric and index else "", extra])))
+    return classes
 
 
 def _row(listing: Listing, row: Mapping[str, Any], pk: str, classes: Sequence[str], buttons: Buttons) -> Markup:
     raw_key = row[pk]
     key = escape(str(raw_key))
     url = escape(f"{listing.base}/{quote(str(raw_key), safe='')}")
-    out = [f'<tr data-id="{key}" class="align-middle hover:bg-zinc-50 dark:hover:bg-zinc-800/40">']
+    tone = row_tone(row)
+    if tone is None:
+        out = [f'<tr data-id="{key}" class="align-middle hover:bg-zinc-50 dark:hover:bg-zinc-800/40">']
+    else:
+        title = f' title="{escape(tone[1])}"' if tone[1] else ""
+        out = [f'<tr data-id="{key}" data-tone="{tone[0]}" class="align-middle {_ROW_TONES[tone[0]]}"{title}>']
     if buttons.selectable:
         out.append(
             f'<td class="w-px py-2.5 pr-0 pl-4"><input type="checkbox" name="ids" value="{key}" class="gk-check"'

@@ -26,8 +26,9 @@ from sqlalchemy import Connection, String
 from goatkit.engine import uploads
 from goatkit.engine.fieldtypes import label_text, number_text
 from goatkit.engine.forms import Action, FormErrors, editable, required_names
-from goatkit.engine.lookups import lookup_options
+from goatkit.engine.lookups import capped_options, display_of, lookup_options
 from goatkit.engine.model import ResolvedField, ResolvedModule
+from goatkit.engine.screens.respond import optional_url
 
 _INPUT_TYPES = {
     "email": "email",
@@ -67,6 +68,8 @@ class Widget:
     value: Any = ""
     errors: list[str] = field(default_factory=list)
     removable: bool = False  # a file field holding files it may clear (its "remove" checkbox)
+    search_url: str = ""  # a typeahead's source of matches (``engine.views.choices``)
+    shown: str = ""  # a typeahead's text: the display value of the key it holds
 
     def selected(self, option: str) -> bool:
         return option in self.value if isinstance(self.value, list) else option == str(self.value)
@@ -135,10 +138,20 @@ def _attrs(rf: ResolvedField, input_type: str) -> dict[str, str]:
     return attrs
 
 
-def _options(conn: Connection, rf: ResolvedField) -> list[tuple[str, str]]:
+def _options(conn: Connection, rf: ResolvedField) -> list[tuple[str, str]] | None:
+    """The choices of a dropdown; ``None`` when a lookup has too many for one (it becomes a typeahead)."""
     if rf.lookup is not None:
-        return [(str(key), str(display)) for key, display in lookup_options(conn, rf)]
+        found = capped_options(conn, rf)
+        return None if found is None else [(str(key), str(display)) for key, display in found]
     return [(str(o.value), label_text(o.label, str(o.value))) for o in rf.spec.options]
+
+
+def _typeahead(conn: Connection, rf: ResolvedField, made: Widget, module: str) -> Widget:
+    """``made`` as a search box: the key in a hidden field, its display value shown, matches from the server."""
+    assert rf.lookup is not None
+    shown = display_of(conn, rf.lookup, made.value) if made.value not in ("", None) else None
+    url = optional_url("engine.views.choices", module=module, field=rf.name) or ""
+    return replace(made, control="typeahead", options=[], search_url=url, shown="" if shown is None else str(shown))
 
 
 def _control(rf: ResolvedField) -> tuple[str, str]:
@@ -158,8 +171,31 @@ def _control(rf: ResolvedField) -> tuple[str, str]:
     return control, control
 
 
-def widget(conn: Connection, rf: ResolvedField, value: Any, errors: list[str], *, required: bool) -> Widget:
-    """The control of one field, holding ``value`` (see :func:`input_text`) and its error messages."""
+def widget(
+    conn: Connection, rf: ResolvedField, value: Any, errors: list[str], *, required: bool, module: str = ""
+) -> Widget:
+    """The control of one field, holding ``value`` (see :func:`input_text`) and its error messages.
+
+    A lookup is a dropdown, or a typeahead when the spec says ``widget: typeahead`` or the lookup has more than
+    ``TYPEAHEAD_OVER`` choices (``module`` names the module whose ``choices`` route answers the searches).
+    """
+    made = _plain_widget(rf, value, errors, required=required)
+    ahead = rf.lookup is not None and rf.kind != "multi" and module != ""
+    if ahead and rf.spec.widget == "typeahead":
+        return _typeahead(conn, rf, made, module)
+    options = _options(conn, rf) if made.control in ("select", "multiselect", "radio") else []
+    if options is None:
+        if ahead:
+            return _typeahead(conn, rf, made, module)
+        options = [(str(k), str(d)) for k, d in lookup_options(conn, rf)]  # a multiselect: every choice
+    held = str(made.value) if made.control == "select" and rf.lookup is not None and made.value != "" else ""
+    if held and all(key != held for key, _ in options):  # an invalid row still held: keep it, or a save drops it
+        shown = display_of(conn, rf.lookup, held) if rf.lookup is not None else None
+        options = [(held, held if shown is None else str(shown)), *options]
+    return replace(made, options=options)
+
+
+def _plain_widget(rf: ResolvedField, value: Any, errors: list[str], *, required: bool) -> Widget:
     control, input_type = _control(rf)
     if input_type == "color" and value and not (isinstance(value, str) and len(value) == 7):
         input_type = "text"  # <input type=color> shows only #rrggbb; keep what the user typed visible
@@ -173,7 +209,6 @@ def widget(conn: Connection, rf: ResolvedField, value: Any, errors: list[str], *
         help=label_text(spec.help, "") if spec.help else "",
         placeholder=label_text(spec.placeholder, "") if spec.placeholder else "",
         attrs=_attrs(rf, input_type),
-        options=_options(conn, rf) if control in ("select", "multiselect", "radio") else [],
         value=value if value is not None else "",
         errors=errors,
         removable=control == "file" and bool(value) and not required,
@@ -191,7 +226,7 @@ def form_sections(
         rf = fields[name]
         kept = rf.spec.type == "password" or rf.spec.type in uploads.FILE_TYPES  # empty on edit keeps the stored
         required = name in needed and not (action == "update" and kept)
-        made = widget(conn, rf, values.get(name), errors.get(name, []), required=required)
+        made = widget(conn, rf, values.get(name), errors.get(name, []), required=required, module=module.name)
         return replace(made, removable=False) if made.removable and name in needed else made
 
     sections, placed = [], set()

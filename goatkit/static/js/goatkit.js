@@ -139,6 +139,98 @@
       };
     });
 
+    // A lookup with many choices (goatkit/templates/goatkit/engine/_widget.html, control "typeahead"): typing asks
+    // the server for matches (engine.views.choices, at most 20), arrows and Enter or a click choose one. The key
+    // goes into the hidden field; leaving the box without choosing shows the held choice again, and emptying it
+    // clears the value.
+    Alpine.data("typeahead", function () {
+      var timer = null;
+      return {
+        open: false,
+        active: -1,
+        chosen: "",
+        init: function () {
+          this.chosen = this.$refs.text.value;
+        },
+        get expanded() {
+          return this.open ? "true" : "false";
+        },
+        get activeId() {
+          var option = this.options()[this.active];
+          return option ? option.id : "";
+        },
+        options: function () {
+          return Array.prototype.slice.call(this.$refs.list.querySelectorAll('[role="option"]'));
+        },
+        fetch: function () {
+          var self = this;
+          var source = this.$refs.text.closest("[data-source]").getAttribute("data-source");
+          var url = source + (source.indexOf("?") < 0 ? "?" : "&") + "q=" + encodeURIComponent(this.$refs.text.value);
+          window.htmx.ajax("GET", url, { target: this.$refs.list, swap: "innerHTML" }).then(function () {
+            self.active = -1;
+            self.open = document.activeElement === self.$refs.text;
+          });
+        },
+        typed: function () {
+          var self = this;
+          if (this.$refs.text.value === "") {
+            this.$refs.value.value = "";
+            this.chosen = "";
+          }
+          clearTimeout(timer);
+          timer = setTimeout(function () {
+            self.fetch();
+          }, 200);
+        },
+        opened: function () {
+          this.fetch();
+        },
+        key: function (event) {
+          var options = this.options();
+          if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+            event.preventDefault();
+            if (!this.open) return this.fetch();
+            this.move(options, event.key === "ArrowDown" ? 1 : -1);
+          } else if (event.key === "Enter" && this.open) {
+            event.preventDefault(); // choosing, not submitting the form
+            if (options[this.active]) this.choose(options[this.active]);
+          } else if (event.key === "Escape" && this.open) {
+            event.preventDefault();
+            this.close();
+          }
+        },
+        move: function (options, step) {
+          if (!options.length) return;
+          this.active = (this.active + step + options.length) % options.length;
+          for (var i = 0; i < options.length; i++) {
+            options[i].setAttribute("aria-selected", i === this.active ? "true" : "false");
+          }
+          options[this.active].scrollIntoView({ block: "nearest" });
+        },
+        pick: function (event) {
+          var option = event.target.closest('[role="option"]');
+          if (!option) return;
+          event.preventDefault(); // keep the focus in the box
+          this.choose(option);
+        },
+        choose: function (option) {
+          this.$refs.value.value = option.getAttribute("data-value");
+          this.chosen = option.getAttribute("data-label");
+          this.$refs.text.value = this.chosen;
+          this.close();
+          this.$refs.value.dispatchEvent(new Event("change", { bubbles: true }));
+        },
+        left: function () {
+          if (this.$refs.text.value !== "") this.$refs.text.value = this.chosen;
+          this.close();
+        },
+        close: function () {
+          this.open = false;
+          this.active = -1;
+        },
+      };
+    });
+
     // A message the user can dismiss (flash messages).
     Alpine.data("dismissable", function () {
       return {

@@ -298,8 +298,8 @@ def test_date_range_filter_has_inclusive_day_bounds(db: Any) -> None:
             "Cannot filter by 'name_from'; filterable fields: created, name, queue_id, score, valid_id. "
             "Did you mean 'name'?",
         ),
-        ({"filter_score": "high"}, "'high' is not a valid value for filter 'score' (expected integer)."),
-        ({"filter_queue_id": "1,x"}, "'x' is not a valid value for filter 'queue_id' (expected integer)."),
+        ({"filter_score": "high"}, "'high' is not a valid value for filter 'score' (expected a whole number)."),
+        ({"filter_queue_id": "1,x"}, "'x' is not a valid value for filter 'queue_id' (expected a whole number)."),
         (
             {"filter_created_from": "yesterday"},
             "'yesterday' is not a valid value for filter 'created' (expected a date, YYYY-MM-DD).",
@@ -511,7 +511,8 @@ def test_update_sets_change_columns_only(db: Any) -> None:
     assert conn.execute(select(module.table.c.score).where(module.table.c.id.in_([4, 5]))).scalars().all() == [42, 42]
     with pytest.raises(q.QueryError, match=r"^'shadow' is not a stored field of item\.$"):
         writes.update_row(conn, module, 3, {"shadow": "x"}, user_id=9)
-    with pytest.raises(q.QueryError, match=r"^'abc' is not a valid value for the record id \(expected integer\)\.$"):
+    expected = r"^'abc' is not a valid value for the record id \(expected a whole number\)\.$"
+    with pytest.raises(q.QueryError, match=expected):
         writes.update_row(conn, module, "abc", {"name": "x"}, user_id=9)
 
 

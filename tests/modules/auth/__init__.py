@@ -12,6 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, insert, select, update
 
+from goatkit.lambdas.extension import runtime as lambdas_runtime
 from goatkit.passwords import hash_password
 from goatkit.platform import current_platform
 from gotrs_app import create_app
@@ -66,6 +67,9 @@ class Helpdesk:
             conn.execute(update(USERS).where(USERS.c.login == login).values(pw=stored))
 
     def close(self) -> None:
+        found = lambdas_runtime(self.app)
+        if found is not None:
+            found.close()  # its sandbox processes, when a test started them
         current_platform(self.app).close()
 
 
