@@ -21,7 +21,7 @@ import difflib
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, Response, current_app, g, jsonify, render_template, request
+from flask import Flask, Response, current_app, g, jsonify, render_template, request, stream_with_context
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -137,7 +137,7 @@ def _export(name: str) -> Response:
     params.pop("page_size", None)
     list_request = ListRequest.parse(module, params)
     chunks = csv_export.stream(current_platform().engine, module, list_request, key=modules().cursor_key)
-    response = Response(chunks, mimetype="text/csv")
+    response = Response(stream_with_context(chunks), mimetype="text/csv")  # the reader's scope needs the request
     response.headers["Content-Disposition"] = f'attachment; filename="{module.name}.csv"'
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -24,13 +24,15 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from flask import has_request_context
 from markupsafe import Markup
-from sqlalchemy import Connection
+from sqlalchemy import ColumnElement, Connection
 
+from goatkit.auth.identity import Identity, current_identity
 from goatkit.engine.forms import FormErrors
 from goatkit.engine.model import ResolvedModule
 
@@ -53,6 +55,15 @@ class WriteContext:
     pk: Any = None
 
 
+@dataclass(frozen=True)
+class Scope:
+    """The rows of a module one reader may see: a WHERE clause, and a key naming it for caches (two readers with
+    the same key see the same rows, so a list's estimated count may be shared)."""
+
+    clause: ColumnElement[bool]
+    key: Hashable
+
+
 class Refused(Exception):
     """A hook refuses a write or delete as a whole: one sentence for the user (a 409 in JSON, a banner in HTML)."""
 
@@ -69,6 +80,18 @@ class ModuleHook:
 
     def before_delete(self, conn: Connection, module: ResolvedModule, pks: Sequence[Any], user_id: int) -> None:
         """Raise :class:`Refused` to stop a delete, or clean up dependent rows first."""
+
+    def scope(self, conn: Connection, module: ResolvedModule, identity: Identity | None) -> Scope | None:
+        """The rows ``identity`` may read (``None``: every row).  Applied to every list, count, export, detail and
+        record read of the module, so a row outside it is not found, whatever the URL.
+
+        Example: agents see the rows of the groups they belong to::
+
+            def scope(self, conn, module, identity):
+                groups = member_groups(conn, identity.id) if identity else []
+                return Scope(module.table.c.group_id.in_(groups), ("groups", tuple(sorted(groups))))
+        """
+        return None
 
     def extend_rows(self, conn: Connection, module: ResolvedModule, rows: list[dict[str, Any]]) -> None:
         """Add values to rows read for a list, detail or JSON answer: one batched query for all rows, never per row."""
@@ -99,6 +122,16 @@ def registered() -> Mapping[str, ModuleHook]:
 def hooks_of(module: ResolvedModule) -> list[ModuleHook]:
     """The hooks ``module`` names, in spec order (names the registry accepted, so all are registered)."""
     return [_HOOKS[name] for name in module.spec.hooks if name in _HOOKS]
+
+
+def scopes_of(conn: Connection, module: ResolvedModule) -> tuple[Scope, ...]:
+    """The scopes the module's hooks set for the current reader (the signed-in identity, else nobody)."""
+    hooks = hooks_of(module)
+    if not hooks:
+        return ()
+    identity = current_identity() if has_request_context() else None
+    found = (hook.scope(conn, module, identity) for hook in hooks)
+    return tuple(scope for scope in found if scope is not None)
 
 
 def unknown_hooks(names: Sequence[str]) -> list[str]:

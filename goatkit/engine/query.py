@@ -31,7 +31,7 @@ import difflib
 import json
 import weakref
 from collections.abc import Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from time import monotonic
@@ -64,6 +64,7 @@ from sqlalchemy.engine import Engine
 from goatkit.engine.conditions import ConditionError, parse_condition
 from goatkit.engine.cursor import CursorError, decode_cursor, encode_cursor, pack_value, unpack_value
 from goatkit.engine.errors import QueryError
+from goatkit.engine.hooks import scopes_of
 from goatkit.engine.lookups import add_lookup_displays
 from goatkit.engine.model import ResolvedField, ResolvedModule
 
@@ -350,6 +351,9 @@ def list_page(
     backwards, position = False, None
     if request.cursor:
         backwards, position = _open_cursor(key, module, sort_label, request.cursor)
+    scopes = scopes_of(conn, module)
+    if scopes:
+        request = replace(request, where=(*request.where, *(s.clause for s in scopes)))
     rows, more = _fetch(conn, module, request, position, walk_desc=request.descending != backwards)
     if backwards:
         rows.reverse()
@@ -364,7 +368,8 @@ def list_page(
     next_cursor = cursor_at(rows[-1], "n") if rows and has_next else None
     prev_cursor = cursor_at(rows[0], "p") if rows and has_prev else None
     add_lookup_displays(conn, module, rows)
-    condition = (request.search, tuple(sorted((k, repr(v)) for k, v in request.filters.items())))
+    condition: tuple[Hashable, ...] = (request.search, tuple(sorted((k, repr(v)) for k, v in request.filters.items())))
+    condition += tuple(s.key for s in scopes)
     total, estimated = count_rows(conn, module, request.where, threshold=count_threshold, condition_key=condition)
     return Page(rows, next_cursor, prev_cursor, total, estimated)
 
@@ -540,6 +545,7 @@ def pk_value(module: ResolvedModule, raw: Any) -> Any:
 def get_row(conn: Connection, module: ResolvedModule, pk: Any) -> dict[str, Any] | None:
     """One row by primary key, keyed by field name with lookup display values; ``None`` if there is none."""
     stmt = select(*_columns(module)).where(module.primary_key == pk_value(module, pk))
+    stmt = stmt.where(*(scope.clause for scope in scopes_of(conn, module)))
     row = conn.execute(stmt).mappings().first()
     if row is None:
         return None

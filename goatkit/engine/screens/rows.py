@@ -70,7 +70,10 @@ def _classes(listing: Listing) -> list[str]:
 def _row(listing: Listing, row: Mapping[str, Any], pk: str, classes: Sequence[str], buttons: Buttons) -> Markup:
     raw_key = row[pk]
     key = escape(str(raw_key))
-    url = escape(f"{listing.base}/{quote(str(raw_key), safe='')}")
+    quoted = quote(str(raw_key), safe="")
+    url = escape(f"{listing.base}/{quoted}")
+    row_url = listing.module.spec.ui.row_url
+    link = escape(row_url.replace("{id}", quoted)) if row_url else url
     tone = row_tone(row)
     if tone is None:
         out = [f'<tr data-id="{key}" class="align-middle hover:bg-zinc-50 dark:hover:bg-zinc-800/40">']
@@ -84,7 +87,7 @@ def _row(listing: Listing, row: Mapping[str, Any], pk: str, classes: Sequence[st
         )
     for index, (cell, css) in enumerate(zip(listing.columns, classes, strict=True)):
         shown = cell.html(row)  # escaped by the cell
-        linked = f'<a href="{url}" class="gk-link">{shown}</a>' if index == 0 else shown
+        linked = f'<a href="{link}" class="gk-link">{shown}</a>' if index == 0 else shown
         out.append(f'<td class="max-w-xs truncate px-4 py-2.5 {css}">{linked}</td>')
     out.append('<td class="px-2 py-1.5 text-right whitespace-nowrap">')
     if buttons.toggles:
