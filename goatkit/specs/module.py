@@ -218,7 +218,7 @@ class UiSpec(SpecModel):
     page_size: int | None = Field(default=None, ge=1, le=500)
     form_sections: list[FormSection] = []
     actions: list[dict[str, Any]] = []
-    #: Where a row's first cell links (``/agent/tickets/{id}``); default: the module's detail page.
+    #: Where a row's first cell links (``/desk/items/{id}``); default: the module's detail page.
     row_url: str = Field(default="", pattern=r"^(/[^/\s\"'<>][^\s\"'<>]*)?$")
     #: A lambda returning the row's tone (``"red"``, ``"amber"``, ``"green"``, ``"blue"``, ``"zinc"``) or
     #: ``{tone, title}``: list rows are tinted with it.
