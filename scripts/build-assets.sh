@@ -4,6 +4,8 @@
 #   vendor/htmx.min.js      copied from the htmx.org package
 #   vendor/alpine.min.js    copied from the @alpinejs/csp package (Alpine's CSP build)
 #   vendor/inter/*.woff2    Inter, Latin and Latin Extended, from @fontsource-variable/inter
+# and, outside goatkit/static/, the JavaScript parser of the lambda sandbox (run inside its V8 workers, never served):
+#   goatkit/lambdas/vendor/acorn.js   copied from the acorn package (dist/acorn.js)
 # Versions are pinned in package.json / package-lock.json. Idempotent: re-running with the same lock file gives the
 # same files. Needs node >= 20 and npm, and access to the npm registry the first time.
 #
@@ -13,6 +15,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 STATIC=goatkit/static
+LAMBDAS=goatkit/lambdas
 CHECK=0
 [[ "${1:-}" == "--check" ]] && CHECK=1
 
@@ -28,7 +31,8 @@ if (( CHECK )); then
   stale=0
   for pair in "$tmp/css/gotrs.css:$STATIC/css/gotrs.css" \
               "node_modules/htmx.org/dist/htmx.min.js:$STATIC/vendor/htmx.min.js" \
-              "node_modules/@alpinejs/csp/dist/cdn.min.js:$STATIC/vendor/alpine.min.js"; do
+              "node_modules/@alpinejs/csp/dist/cdn.min.js:$STATIC/vendor/alpine.min.js" \
+              "node_modules/acorn/dist/acorn.js:$LAMBDAS/vendor/acorn.js"; do
     if ! cmp -s "${pair%%:*}" "${pair#*:}"; then
       echo "stale: ${pair#*:}" >&2
       stale=1
@@ -49,8 +53,10 @@ for subset in latin latin-ext; do
   cp "node_modules/@fontsource-variable/inter/files/inter-$subset-wght-normal.woff2" "$STATIC/vendor/inter/"
 done
 cp node_modules/@fontsource-variable/inter/LICENSE "$STATIC/vendor/inter/LICENSE"
+mkdir -p "$LAMBDAS/vendor"
+cp node_modules/acorn/dist/acorn.js "$LAMBDAS/vendor/acorn.js"
 
 version() { node -p "require('./node_modules/$1/package.json').version"; }
 echo "built $STATIC/css/gotrs.css ($(wc -c < "$STATIC/css/gotrs.css") bytes);" \
   "htmx $(version htmx.org), alpine csp $(version @alpinejs/csp), tailwindcss $(version tailwindcss)," \
-  "inter $(version @fontsource-variable/inter)"
+  "inter $(version @fontsource-variable/inter), acorn $(version acorn)"
