@@ -159,7 +159,7 @@ def record_schemas(module: ResolvedModule) -> dict[str, Schema]:
     for program in module.lambdas.computed:
         label = label_text(program.computed.label if program.computed else "", program.name)
         properties[program.name] = {
-            "description": f"{label}: computed by a lambda; a failure is {{\"error\": {{\"kind\", \"message\"}}}}",
+            "description": f'{label}: computed by a lambda; a failure is {{"error": {{"kind", "message"}}}}',
             "readOnly": True,
         }
     pk = module.primary_key.name
