@@ -56,6 +56,7 @@ COMPANION_MODULES: tuple[str, ...] = (
     "modules.admin.postmaster_filters",
     "modules.admin.notifications",
     "modules.admin.attachments",
+    "modules.tickets.list_scope",  # which tickets an agent's lists show (modules/ticket.yaml)
 )
 
 

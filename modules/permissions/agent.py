@@ -79,9 +79,12 @@ class PermissionMap:
         return grants(self.keys.get(group_id, frozenset()), key)
 
     def has_in_group(self, group_name: str, key: str) -> bool:
-        """Like :meth:`has`, naming the group (``perms.has_in_group("admin", "rw")``)."""
+        """Like :meth:`has`, naming the group (``perms.has_in_group("admin", "rw")``); ``"*"`` is any group (a
+        module rule ``"*:ro"``: every agent who may read something, the rows then limited by a scope)."""
         check_key(key)
-        return any(self.has(group_id, key) for group_id, name in self.group_names.items() if name == group_name)
+        return any(
+            self.has(group_id, key) for group_id, name in self.group_names.items() if group_name in ("*", name)
+        )
 
     def groups_with(self, key: str) -> frozenset[int]:
         """The ids of the groups on which the agent has ``key`` (or ``rw``)."""
