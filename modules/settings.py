@@ -5,6 +5,8 @@ They mirror OTRS SysConfig options where GOTRS follows OTRS behaviour, and keep 
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from goatkit.auth.ldap import LdapSettings
@@ -13,6 +15,9 @@ from goatkit.settings import Settings
 
 class GotrsSettings(Settings):
     system_id: str = Field(default="10", pattern=r"^\d{1,10}$", description="OTRS SystemID, used in ticket numbers")
+    ticket_number_generator: Literal["AutoIncrement", "Date", "DateChecksum", "Random"] = Field(
+        default="DateChecksum", description="OTRS Ticket::NumberGenerator: the format of new ticket numbers"
+    )
     customer_group_support: bool = Field(
         default=False, description="OTRS CustomerGroupSupport: customers see only queues of their groups"
     )
