@@ -71,6 +71,45 @@
     }
   });
 
+  // htmx "settles" a swapped element by copying the old element's class and style attributes onto its successor of
+  // the same id; copying a style attribute (Alpine's x-show writes one) is an inline style the CSP refuses. Classes
+  // are enough for settling transitions. (htmx is deferred: it exists once the document is parsed.)
+  document.addEventListener("DOMContentLoaded", function () {
+    if (window.htmx) window.htmx.config.attributesToSettle = ["class", "width", "height"];
+  });
+
+  // An error answer htmx does not swap (a middleware refusal, a fault, an unreachable server) is announced in the
+  // page's alert region (#gk-alert) with the error page's own sentence, so a click never fails silently.
+  function announceError(message) {
+    var region = document.getElementById("gk-alert");
+    if (!region) return;
+    var alert = document.createElement("div");
+    alert.setAttribute("role", "alert");
+    alert.setAttribute("data-testid", "alert");
+    alert.className =
+      "mb-4 rounded-lg border border-red-200 bg-red-50 px-4 py-3 text-sm text-red-900 dark:border-red-900/60 dark:bg-red-950/50 dark:text-red-100";
+    alert.textContent = message;
+    region.replaceChildren(alert);
+  }
+
+  document.addEventListener("htmx:responseError", function (event) {
+    var xhr = event.detail.xhr;
+    if (!xhr || xhr.getResponseHeader("HX-Retarget") || xhr.getResponseHeader("HX-Redirect")) return;
+    var message = "";
+    try {
+      var page = new DOMParser().parseFromString(xhr.responseText || "", "text/html");
+      var heading = page.querySelector("main h1");
+      message = heading ? heading.textContent.trim() : "";
+    } catch (e) {
+      message = "";
+    }
+    announceError(message || "The request failed (HTTP " + xhr.status + ").");
+  });
+
+  document.addEventListener("htmx:sendError", function () {
+    announceError("The server cannot be reached; check the connection and try again.");
+  });
+
   document.addEventListener("alpine:init", function () {
     var Alpine = window.Alpine;
 

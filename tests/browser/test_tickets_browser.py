@@ -1,0 +1,143 @@
+"""The agent ticket screens in a real browser (Debian's chromium through Playwright) under the strict CSP.
+
+An agent signs in, creates a phone ticket choosing the customer with the typeahead, finds it in the queue view,
+opens the zoom, adds a note and closes the ticket through the htmx action panel, and reads the history tab.
+Nothing may be refused by the Content-Security-Policy or fail to load.  Screenshots go to /tmp/tickets-*.png (light,
+dark and phone width) for a person to look at.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from goatkit.engine.extension import modules
+from tests.browser.conftest import STRICT_CSP, PageProblems, expect, serve
+from tests.modules.auth import AGENT, AGENT_PW, make_helpdesk
+from tests.modules.permissions.world import T, World
+
+SHOTS = Path("/tmp")
+USERS_GROUP, RAW = 1, 2  # OTRS's initial group "users" and its queue "Raw"
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    root = tmp_path_factory.mktemp("tickets-browser")
+    desk = make_helpdesk(f"sqlite:///{root / 'gotrs.db'}", root / "var")
+    with desk.engine.connect() as conn:
+        jane = int(conn.execute(select(T["users"].c.id).where(T["users"].c.login == AGENT)).scalar_one())
+    World(desk.engine).grant(jane, USERS_GROUP, "rw")
+    with serve(desk.app) as url:
+        yield url
+    modules(desk.app).stop()
+    desk.close()
+
+
+def _signed_in(browser: Any, base_url: str, **options: Any) -> tuple[Any, Any, PageProblems]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, **options)
+    page = context.new_page()
+    problems = PageProblems(page)
+    response = page.goto(base_url + "/login?next=/agent", wait_until="load")
+    assert response.headers["content-security-policy"] == STRICT_CSP
+    page.fill("#login", AGENT)
+    page.fill("#password", AGENT_PW)
+    page.wait_for_load_state("networkidle")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(base_url + "/agent")
+    _ready(page)
+    return context, page, problems
+
+
+def _ready(page: Any) -> None:
+    page.wait_for_load_state("networkidle")
+    page.wait_for_function("() => window.Alpine !== undefined && window.htmx !== undefined", timeout=5000)
+
+
+def _shot(page: Any, name: str) -> None:
+    page.wait_for_load_state("networkidle")
+    page.evaluate("window.scrollTo(0, 0)")  # the sticky header would show mid-page in a full-page shot
+    page.screenshot(path=str(SHOTS / f"tickets-{name}.png"), full_page=True)
+
+
+def test_create_find_open_note_and_close_a_ticket_in_chromium(browser: Any, base_url: str) -> None:
+    context, page, problems = _signed_in(browser, base_url, color_scheme="light")
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+    _shot(page, "dashboard")
+
+    # A phone ticket: the customer comes from the typeahead, the services follow the customer.
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="New phone ticket").click()
+    _ready(page)
+    page.locator("#f-customer_user").press_sequentially("Carl", delay=30)
+    option = page.get_by_role("option", name="Carl Customer <cust@example.com>")
+    expect(option).to_be_visible()
+    option.click()
+    expect(page.locator('input[name="customer_user"]')).to_have_value("cust@example.com")
+    page.select_option("#f-queue", label="Raw")
+    page.fill("#f-title", "Printer on fire")
+    page.fill("#f-body", "Carl called: the printer in room 4 smokes.")
+    _shot(page, "new")
+    page.get_by_test_id("create-submit").click()
+    page.wait_for_url("**/agent/tickets/*")
+    _ready(page)
+    zoom_url = page.url
+    expect(page.get_by_role("heading", name="Printer on fire")).to_be_visible()
+
+    # The queue view lists it, with the Raw queue's count in the tree.
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Queues").click()
+    _ready(page)
+    page.locator('[data-queue="Raw"]').click()
+    _ready(page)
+    row = page.locator("tbody tr", has_text="Printer on fire")
+    expect(row).to_have_count(1)
+    _shot(page, "queue")
+    row.get_by_role("link").first.click()
+    page.wait_for_url(zoom_url)
+    _ready(page)
+
+    # A note through the htmx panel: the zoom refreshes with the note and a notice.
+    page.locator('[data-action="note"]').click()
+    expect(page.get_by_test_id("panel")).to_be_visible()
+    page.fill("#f-body", "Fire brigade called.")
+    page.get_by_test_id("submit").click()
+    expect(page.get_by_test_id("notice")).to_have_text("Note added.")
+    expect(page.get_by_test_id("articles")).to_contain_text("Fire brigade called.")
+
+    # Close it through the state form.
+    page.locator('[data-action="state"]').click()
+    page.select_option("#f-state", label="closed successful")
+    page.get_by_test_id("submit").click()
+    expect(page.get_by_test_id("notice")).to_have_text("State changed.")
+    expect(page.locator('[data-testid="ticket-header"] [data-state]')).to_have_text("closed successful")
+    _shot(page, "zoom")
+
+    page.locator('[data-tab="history"]').click()
+    expect(page.get_by_test_id("history")).to_contain_text('Changed state from "open" to "closed successful".')
+    _shot(page, "history")
+    assert problems.items == []
+    context.close()
+
+
+def test_the_screens_in_dark_mode_and_at_phone_width(browser: Any, base_url: str) -> None:
+    context, page, problems = _signed_in(browser, base_url, color_scheme="dark")
+    assert page.evaluate("document.documentElement.classList.contains('dark')")
+    page.goto(base_url + "/agent/queues", wait_until="load")
+    _shot(page, "queue-dark")
+    page.goto(base_url + "/agent/search?text=printer", wait_until="load")
+    _shot(page, "search-dark")
+    page.locator("tbody a").first.click()
+    _ready(page)
+    _shot(page, "zoom-dark")
+    page.locator('[data-action="reply"]').first.click()
+    expect(page.get_by_test_id("panel")).to_be_visible()
+    expect(page.locator("#f-body")).to_contain_text("> Carl called")  # the quoted article
+    _shot(page, "reply-dark")
+    page.set_viewport_size({"width": 390, "height": 844})
+    _shot(page, "zoom-phone")
+    page.goto(base_url + "/agent/tickets/new?channel=email", wait_until="load")
+    _shot(page, "new-phone")
+    assert problems.items == []
+    context.close()

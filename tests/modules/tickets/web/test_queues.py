@@ -1,0 +1,119 @@
+"""The queue view: the tree with open-ticket counts (one grouped query), a queue's tickets through the engine list,
+htmx table swaps, refusals, and bulk changes of the selected rows."""
+
+from __future__ import annotations
+
+import re
+
+from tests.modules.permissions.world import StatementCounter
+from tests.modules.tickets.web.conftest import Setup
+from tests.modules.tickets.web.desk import HTMX, Tickets, id_of
+
+TABLE = {**HTMX, "HX-Target": "gk-table"}
+
+
+def counts(page: str) -> dict[str, int]:
+    return {name: int(count) for name, count in re.findall(r'data-queue="([^"]+)".*?data-count="(\d+)"', page, re.S)}
+
+
+def row_ids(page: str) -> set[int]:
+    return {int(found) for found in re.findall(r'<tr data-id="(\d+)"', page)}
+
+
+def test_the_tree_counts_open_tickets_of_readable_queues(tickets: Tickets, setup: Setup) -> None:
+    sam = tickets.agent("sam", {setup.sales_group: ("ro",)})
+    for _ in range(2):
+        tickets.ticket(setup.sales, state="open")
+    tickets.ticket(setup.sales, state="closed successful")
+    tickets.ticket(setup.phones)
+    tickets.ticket(setup.secret)
+
+    page = sam.html("/agent/queues")
+
+    assert counts(page) == {"Sales": 2, "Sales::Phones": 1}
+    assert '<span class="truncate">Phones</span>' in page  # a child shows its own name, indented
+    assert 'title="3 with sub-queues"' in page
+
+
+def test_the_tree_costs_one_grouped_query_however_many_queues(tickets: Tickets, setup: Setup) -> None:
+    sam = tickets.agent("sam", {setup.sales_group: ("ro",)})
+    counter = StatementCounter(tickets.desk.engine)
+    sam.html("/agent/queues")  # the first page loads the modules
+    counter.reset()
+    sam.html("/agent/queues")
+    few = len(counter)
+    for number in range(10):
+        queue = tickets.world.queue(f"Sales::Region {number}", setup.sales_group)
+        tickets.ticket(queue)
+    sam.html("/agent/queues")  # caches of queue names catch up
+    counter.reset()
+    page = sam.html("/agent/queues")
+    assert len(counter) == few
+    assert len(counts(page)) == 12
+
+
+def test_a_queue_lists_its_tickets_and_htmx_gets_the_table_alone(tickets: Tickets, setup: Setup) -> None:
+    sam = tickets.agent("sam", {setup.sales_group: ("ro",)})
+    in_sales = {tickets.ticket(setup.sales) for _ in range(2)}
+    in_phones = tickets.ticket(setup.phones)
+
+    page = sam.html(f"/agent/queues/{setup.sales}")
+    assert row_ids(page) == in_sales
+    assert f'href="/agent/tickets/{min(in_sales)}"' in page and 'name="ids"' in page
+    assert 'data-testid="queue-title">Sales</h1>' in page and 'id="t-filter-queue_id"' not in page
+    everything = sam.html("/agent/queues")
+    assert row_ids(everything) == in_sales | {in_phones}
+
+    table = sam.html(f"/agent/queues/{setup.sales}?sort=-create_time", **TABLE)
+    assert not table.lstrip().startswith("<!doctype") and row_ids(table) == in_sales
+    new_state = id_of(tickets, "ticket_state", "new")
+    filtered = sam.html(f"/agent/queues/{setup.sales}?filter_ticket_state_id={new_state + 100}", **TABLE)
+    assert row_ids(filtered) == set() and "No ticket matches this search or filter." in filtered
+    bad = sam.get(f"/agent/queues/{setup.sales}?sort=nonsense", **TABLE)
+    assert bad.status_code == 400
+
+
+def test_queues_the_agent_may_not_read_are_refused(tickets: Tickets, setup: Setup) -> None:
+    sam = tickets.agent("sam", {setup.sales_group: ("ro",)})
+    refused = sam.get(f"/agent/queues/{setup.secret}")
+    assert refused.status_code == 403
+    assert "You need the &#39;ro&#39; permission on queue &#39;Secret&#39;." in refused.get_data(as_text=True)
+    assert sam.get("/agent/queues/99999").status_code == 404
+
+
+def test_bulk_changes_the_selected_tickets_and_skips_the_forbidden(tickets: Tickets, setup: Setup) -> None:
+    sam = tickets.agent("sam", {setup.sales_group: ("rw",), setup.secret_group: ("ro",)})
+    mine = [tickets.ticket(setup.sales) for _ in range(2)]
+    theirs = tickets.ticket(setup.secret)
+    high = id_of(tickets, "ticket_priority", "4 high")
+
+    answer = sam.post(
+        "/agent/tickets/bulk",
+        {
+            "ids": [str(i) for i in [*mine, theirs]],
+            "priority": str(high),
+            "note_subject": "Bulk",
+            "note_body": "Checked all printers.",
+            "back": f"/agent/queues/{setup.sales}",
+        },
+    )
+
+    assert (answer.status_code, answer.headers["Location"]) == (303, f"/agent/queues/{setup.sales}")
+    assert [tickets.row(i).ticket_priority_id for i in mine] == [high, high]
+    assert tickets.row(theirs).ticket_priority_id != high
+    assert all(tickets.history(i)[-2:] == ["PriorityUpdate", "AddNote"] for i in mine)
+    page = sam.html(f"/agent/queues/{setup.sales}")
+    assert "2 tickets changed. 1 skipped:" in page and f"{theirs}: You need the &#39;priority&#39;" in page
+
+
+def test_bulk_without_a_selection_or_a_change_says_so(tickets: Tickets, setup: Setup) -> None:
+    sam = tickets.agent("sam", {setup.sales_group: ("rw",)})
+    ticket_id = tickets.ticket(setup.sales)
+    nothing = sam.post("/agent/tickets/bulk", {"priority": "4", "back": "https://evil.example/"})
+    assert nothing.headers["Location"] == "/agent/queues"  # never leaves the agent screens
+    assert "Select at least one ticket first." in sam.html("/agent/queues")
+    sam.post("/agent/tickets/bulk", {"ids": str(ticket_id)})
+    assert "Choose at least one change for the selected tickets." in sam.html("/agent/queues")
+    pending = id_of(tickets, "ticket_state", "pending reminder")
+    sam.post("/agent/tickets/bulk", {"ids": str(ticket_id), "state": str(pending)})
+    assert "The state &#39;pending reminder&#39; needs a pending time." in sam.html("/agent/queues")
