@@ -44,6 +44,13 @@ ROUTE_MODULES = (
     "goatkit.engine.openapi",  # its OpenAPI document
     "goatkit.engine.playground",  # the lambda playground
     "modules.admin.attachments",  # standard attachment downloads
+    "modules.tickets.api",  # the ticket JSON API
+    "modules.tickets.web.dashboard",  # /agent: the agent's ticket lists
+    "modules.tickets.web.queue_view",  # /agent/queues: queue tree, ticket list and bulk changes
+    "modules.tickets.web.search_view",  # /agent/search and saved searches
+    "modules.tickets.web.create",  # /agent/tickets/new: phone and email tickets; customer lookups
+    "modules.tickets.web.zoom",  # /agent/tickets/<id> and its actions
+    "modules.tickets.web.attachments",  # article attachment downloads
 )
 
 #: Python companions of the YAML modules: importing one registers its hook classes (goatkit/engine/hooks.py) under
@@ -112,6 +119,7 @@ def main() -> None:
     from goatkit.engine.cli import lambda_group, modules_group
     from goatkit.routing.cli import routes
     from modules.db.commands import db, seed
+    from modules.tickets.commands import tickets_group
 
     cli = build_cli(create_app)
     cli.add_command(db)
@@ -119,6 +127,7 @@ def main() -> None:
     cli.add_command(routes)
     cli.add_command(modules_group)
     cli.add_command(lambda_group)
+    cli.add_command(tickets_group)
     try:
         cli()
     except RouteError as exc:  # route files that cannot be served stop every command, with every problem listed

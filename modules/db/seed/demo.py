@@ -44,7 +44,7 @@ from modules.db.seed.demo_catalogue import (
     Agent,
     Customer,
 )
-from modules.db.seed.initial import SeedError, insert_rows, reset_id_sequences
+from modules.db.seed.initial import SeedError, index_marks, index_since, insert_rows, reset_id_sequences
 from modules.db.seed.initial import now as local_now
 from modules.tickets.numbers import date_checksum_number
 
@@ -78,7 +78,9 @@ def seed_demo(
     demo = _DemoSet(conn, rng, (now or local_now()).replace(microsecond=0))
     report = demo.build(hash_password(password))  # one hash for all demo accounts: argon2 is slow on purpose
     demo.add("system_data", {"data_key": MARKER_KEY, "data_value": json.dumps(report).encode()})
+    before = index_marks(conn)
     demo.write()
+    index_since(conn, before)  # the demo tickets are searchable at once
     return {"seeded": True, **report, "password": password}
 
 

@@ -61,6 +61,7 @@ def insert_initial_data(conn: Connection, *, admin_password: str) -> bool:
     if conn.execute(select(func.count()).select_from(valid)).scalar_one():
         return False
     replacements = {NOW_MARKER: now(), ADMIN_PASSWORD_MARKER: hash_password(admin_password)}
+    before = index_marks(conn)
     touched: list[Table] = []
     with deferred_foreign_keys(conn):
         for entry in initial_entries():
@@ -69,7 +70,25 @@ def insert_initial_data(conn: Connection, *, admin_password: str) -> bool:
             insert_rows(conn, table, rows)
             touched.append(table)
     reset_id_sequences(conn, touched)
+    index_since(conn, before)  # the welcome ticket is searchable
     return True
+
+
+def index_marks(conn: Connection) -> tuple[int, int]:
+    """The highest ticket and article ids before a seed: what :func:`index_since` indexes is what came after."""
+    ticket, article = metadata.tables["ticket"], metadata.tables["article"]
+    top = conn.execute(select(func.coalesce(func.max(ticket.c.id), 0), select(func.coalesce(func.max(article.c.id), 0))
+                              .scalar_subquery())).one()  # fmt: skip
+    return int(top[0]), int(top[1])
+
+
+def index_since(conn: Connection, marks: tuple[int, int]) -> None:
+    """Add the tickets and articles seeded after ``marks`` to the full-text index, in this transaction."""
+    from modules.tickets.search_index import index_articles, index_tickets
+
+    ticket, article = metadata.tables["ticket"], metadata.tables["article"]
+    index_tickets(conn, conn.execute(select(ticket.c.id).where(ticket.c.id > marks[0])).scalars().all())
+    index_articles(conn, conn.execute(select(article.c.id).where(article.c.id > marks[1])).scalars().all())
 
 
 def now() -> datetime:

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, func, insert, select
 
 from goatkit.db import make_engine
 from goatkit.passwords import verify_password
+from modules.db import MIGRATIONS
 from modules.db.schema import metadata
 from modules.db.seed import SeedError, insert_initial_data, seed_demo
 from modules.tickets.numbers import is_date_checksum_number
@@ -23,7 +24,7 @@ NOW = datetime(2024, 3, 15, 12, 0, 0)
 
 def make_database(url: str) -> Engine:
     engine = make_engine(url)
-    metadata.create_all(engine)
+    MIGRATIONS.upgrade(engine)  # as `gotrs db init`: the schema with the search index tables
     with engine.begin() as conn:
         insert_initial_data(conn, admin_password="admin password")
     return engine
@@ -218,7 +219,7 @@ def test_same_seed_and_time_give_the_same_data(tmp_path: Path) -> None:
 
 def test_demo_needs_the_initial_data(db_url: str) -> None:
     engine = make_engine(db_url)
-    metadata.create_all(engine)
+    MIGRATIONS.upgrade(engine)  # as `gotrs db init`: the schema with the search index tables
     with engine.begin() as conn, pytest.raises(SeedError) as error:
         seed_demo(conn)
     assert str(error.value) == "The OTRS initial data is missing: run `gotrs db init` before adding demo data."

@@ -19,6 +19,7 @@ from sqlalchemy import Engine, func, insert, select
 
 from goatkit.db import make_engine
 from goatkit.passwords import verify_password
+from modules.db import MIGRATIONS
 from modules.db.schema import metadata
 from modules.db.seed import SeedError, insert_initial_data
 from tests.conftest import ROOT, shared_path
@@ -51,7 +52,7 @@ def _tables() -> Iterator[tuple[str, Any]]:
 @pytest.fixture
 def seeded(db_url: str) -> Iterator[Engine]:
     engine = make_engine(db_url)
-    metadata.create_all(engine)
+    MIGRATIONS.upgrade(engine)  # as `gotrs db init`: the schema with the search index tables
     with engine.begin() as conn:
         assert insert_initial_data(conn, admin_password=PASSWORD) is True
     yield engine
@@ -137,7 +138,7 @@ def test_second_run_does_nothing(seeded: Engine) -> None:
 
 def test_empty_admin_password_is_refused(db_url: str) -> None:
     engine = make_engine(db_url)
-    metadata.create_all(engine)
+    MIGRATIONS.upgrade(engine)  # as `gotrs db init`: the schema with the search index tables
     with engine.begin() as conn, pytest.raises(SeedError, match=r"^An admin password is required to create "):
         insert_initial_data(conn, admin_password="")
     engine.dispose()
