@@ -38,7 +38,9 @@ from modules.tickets.outgoing import Outgoing, queue_rows
 from modules.tickets.refs import Refs
 
 T = metadata.tables
-HTML_BODY = "file-2"  # OTRS's file name for the HTML version of a body
+HTML_BODY = "file-2"  # OTRS's file name for the HTML version of a body it writes
+#: What OTRS reads as an HTML body: ``file-2`` after a text part, ``file-1`` for an HTML-only mail (the welcome ticket).
+HTML_BODY_NAMES = ("file-1", "file-2")
 PLAIN = "text/plain; charset=utf-8"
 
 
@@ -246,7 +248,7 @@ def article_list(conn: Connection, ticket_id: int, *, customer_visible_only: boo
     if customer_visible_only:
         query = query.where(article.c.is_visible_for_customer == 1)
     rows = list(conn.execute(query).mappings())
-    is_html = (files.c.filename == HTML_BODY) & files.c.content_type.like("text/html%")
+    is_html = files.c.filename.in_(HTML_BODY_NAMES) & files.c.content_type.like("text/html%")
     file_query = (
         select(files.c.id, files.c.article_id, files.c.filename, files.c.content_type, files.c.content_id)
         .add_columns(files.c.disposition, files.c.content_size, case((is_html, files.c.content)).label("html"))
@@ -348,7 +350,7 @@ def copy_draft(conn: Connection, article_id: int) -> tuple[int, ArticleDraft] | 
     query = select(files.c.filename, files.c.content_type, files.c.content_id, files.c.disposition, files.c.content)
     for item in conn.execute(query.where(files.c.article_id == article_id).order_by(files.c.id)):
         content = bytes(item.content or b"")
-        if item.filename == HTML_BODY and (item.content_type or "").startswith("text/html"):
+        if item.filename in HTML_BODY_NAMES and (item.content_type or "").startswith("text/html"):
             html = content.decode("utf-8", "replace")
             continue
         attachments.append(

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection, and_, delete, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from modules.db.schema import metadata
 from modules.tickets import refs as refs_module
@@ -48,9 +49,17 @@ def ticket_object_id(conn: Connection, refs: Refs) -> int:
     if found is not None:
         return found.id
     table = T["link_object"]
-    conn.execute(insert(table).values(name="Ticket"))
-    refs_module.forget(conn.engine)
-    return int(conn.execute(select(table.c.id).where(table.c.name == "Ticket")).scalar_one())
+    named = select(table.c.id).where(table.c.name == "Ticket")
+    existing = conn.execute(named).scalar()  # the refs snapshot may predate a row made in this transaction
+    if existing is None:
+        try:
+            with conn.begin_nested():
+                conn.execute(insert(table).values(name="Ticket"))
+        except IntegrityError:  # another transaction created it meanwhile
+            pass
+        refs_module.forget(conn.engine)
+        existing = conn.execute(named).scalar_one()
+    return int(existing)
 
 
 def _type_id(refs: Refs, link_type: str) -> int:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from modules.tickets import links
 from modules.tickets.drafts import ArticleDraft, AttachmentDraft, TicketDraft
 from modules.tickets.errors import TicketInvalid
 from modules.tickets.events import TicketEvent, bus
 from modules.tickets.refs import Refs
+from modules.tickets.refs import forget as refs_forget
 from tests.modules.tickets import ticket_world
 from tests.modules.tickets.ticket_world import Desk, T, exactly
 
@@ -180,3 +181,20 @@ def test_split_copies_the_article_into_a_linked_child(desk: Desk) -> None:
         assert links.linked(conn, refs, created.ticket_id) == [links.Link(source.ticket_id, "ParentChild", "parent")]
         queue = conn.execute(select(T["ticket"].c.queue_id).where(T["ticket"].c.id == created.ticket_id)).scalar()
     assert queue == 4
+
+
+def test_two_links_in_one_transaction_create_the_link_object_once(desk: Desk) -> None:
+    first, second, third = desk.create(), desk.create(), desk.create()
+    with desk.engine.begin() as conn:  # a database that never linked: no link_object row yet
+        conn.execute(T["link_relation"].delete())
+        conn.execute(T["link_object"].delete())
+    refs_forget(desk.engine)
+    with desk.engine.begin() as conn:
+        service = desk.service(conn, None)
+        assert service.link(first.ticket_id, second.ticket_id) is True
+        assert service.link(first.ticket_id, third.ticket_id) is True
+    with desk.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(T["link_object"])).scalar_one() == 1
+        assert [link.ticket_id for link in links.linked(conn, Refs(conn), first.ticket_id)] == sorted(
+            [second.ticket_id, third.ticket_id]
+        )
