@@ -90,12 +90,17 @@ def queue_tree(queues: Sequence[QueueRef], counts: Mapping[int, int]) -> list[Qu
     ]
 
 
-def list_params(queue_id: int | None) -> dict[str, Any]:
-    """The request's list parameters, with the selected queue as a filter."""
+def list_params(queue_id: int | None, viewable: list[int] | None = None) -> dict[str, Any]:
+    """The request's list parameters, with the selected queue as a filter.  Without a state filter of its own the
+    list shows the viewable states (new, open, pending: OTRS's queue view), unless ``states=all`` asks for every one.
+    """
     params: dict[str, Any] = {key: vals[0] if len(vals) == 1 else vals for key, vals in request.args.lists()}
     params.pop("filter_queue_id", None)
     if queue_id is not None:
         params["filter_queue_id"] = str(queue_id)
+    every = params.pop("states", "") == "all"
+    if viewable and not every and not params.get("filter_ticket_state_id"):
+        params["filter_ticket_state_id"] = [str(state) for state in viewable]
     return params
 
 
@@ -117,8 +122,10 @@ def _show(queue_id: int | None) -> Response:
         return refuse(503, "The ticket list is not available: the module 'ticket' failed to load.")
     base = f"/agent/queues/{queue_id}" if queue_id is not None else "/agent/queues"
     with reading() as conn:
+        viewable = queries.state_ids(conn, queries.VIEWABLE)
         try:
-            listing = load_listing(conn, module, list_params(queue_id), base=base, actions=frozenset({"view"}))
+            params = list_params(queue_id, viewable)
+            listing = load_listing(conn, module, params, base=base, actions=frozenset({"view"}))
         except QueryError as bad:
             return refuse(400, str(bad))
         if queue_id is not None:  # every row is in this queue: its column would repeat it
@@ -126,7 +133,7 @@ def _show(queue_id: int | None) -> Response:
         if wants_table():
             return fragment("tickets/queues/_table.html", listing=listing)
         readable = agent_permissions(conn, user_id).queues_with(conn, "ro")
-        counts = queries.open_counts(conn, [q.id for q in readable], queries.state_ids(conn, queries.VIEWABLE))
+        counts = queries.open_counts(conn, [q.id for q in readable], viewable)
         tree = queue_tree(readable, counts)
         filters: list[Filter] = [f for f in filter_controls(conn, module, listing.params) if f.name != "queue_id"]
         choices = bulk_choices(conn, user_id)

@@ -73,6 +73,20 @@ def test_a_queue_lists_its_tickets_and_htmx_gets_the_table_alone(tickets: Ticket
     assert bad.status_code == 400
 
 
+def test_a_queue_shows_open_tickets_unless_asked_for_every_state(tickets: Tickets, setup: Setup) -> None:
+    sam = tickets.agent("sam", {setup.sales_group: ("ro",)})
+    waiting = tickets.ticket(setup.sales, state="open")
+    done = tickets.ticket(setup.sales, state="closed successful")
+
+    page = sam.html(f"/agent/queues/{setup.sales}")
+    assert row_ids(page) == {waiting} and ">Include closed tickets</a>" in page
+    everything = sam.html(f"/agent/queues/{setup.sales}?states=all")
+    assert row_ids(everything) == {waiting, done} and ">Only open tickets</a>" in everything
+    closed = id_of(tickets, "ticket_state", "closed successful")
+    chosen = sam.html(f"/agent/queues/{setup.sales}?filter_ticket_state_id={closed}", **TABLE)
+    assert row_ids(chosen) == {done}  # a state filter of the agent's own wins
+
+
 def test_queues_the_agent_may_not_read_are_refused(tickets: Tickets, setup: Setup) -> None:
     sam = tickets.agent("sam", {setup.sales_group: ("ro",)})
     refused = sam.get(f"/agent/queues/{setup.secret}")
