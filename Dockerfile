@@ -12,6 +12,7 @@ COPY modules ./modules
 COPY routes ./routes
 COPY themes ./themes
 COPY lambdas ./lambdas
+COPY i18n ./i18n
 COPY gotrs_app.py ./
 RUN pip install -e . \
     && useradd --system --home /app --uid 10001 gotrs \
