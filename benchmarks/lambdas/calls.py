@@ -29,8 +29,7 @@ from goatkit.lambdas.sqlguard import ReadPolicy
 AGE = "return formatRelative(item.create_time);"
 BADGE = "return {text: item.name, tone: item.priority >= 4 ? 'red' : 'zinc'};"
 WAIT = (
-    "var d = helpers.daysBetween(item.change_time); "
-    "return d > 30 ? {text: d + ' days', tone: 'amber'} : d + ' days';"
+    "var d = helpers.daysBetween(item.change_time); return d > 30 ? {text: d + ' days', tone: 'amber'} : d + ' days';"
 )
 QUERY = "var r = db.queryRow('SELECT name FROM bench_item WHERE id = ?', item.id); return r ? r.name : null;"
 

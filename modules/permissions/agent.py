@@ -82,9 +82,7 @@ class PermissionMap:
         """Like :meth:`has`, naming the group (``perms.has_in_group("admin", "rw")``); ``"*"`` is any group (a
         module rule ``"*:ro"``: every agent who may read something, the rows then limited by a scope)."""
         check_key(key)
-        return any(
-            self.has(group_id, key) for group_id, name in self.group_names.items() if group_name in ("*", name)
-        )
+        return any(self.has(group_id, key) for group_id, name in self.group_names.items() if group_name in ("*", name))
 
     def groups_with(self, key: str) -> frozenset[int]:
         """The ids of the groups on which the agent has ``key`` (or ``rw``)."""

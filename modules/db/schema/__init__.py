@@ -9,7 +9,8 @@ Where it comes from
     * **Znuny 7** (4 tables): ``acl_ticket_attribute_relations``, ``calendar_appointment_plugin``, ``smime_keys`` and
       ``mention``; Znuny's wider columns (the wider type wins), and its extra columns, nullable here.  Marked
       ``# Znuny 7`` in the files.
-    * **GOTRS** (1 table, 2 columns): ``gotrs_extras.py``.
+    * **GOTRS** (1 table, 2 columns): ``gotrs_extras.py``.  The full-text index of tickets (``gotrs_search.py``,
+      revision ``0005_ticket_search``) is not in this metadata: see that module.
 
     So OTRS 6, Znuny 7 and Go GOTRS databases all fit this schema: 123 tables.
 
@@ -54,6 +55,7 @@ from modules.db.schema import (
     customer,
     dynamic_field,
     gotrs_extras,
+    gotrs_search,
     mail,
     process,
     queues,
@@ -77,6 +79,7 @@ __all__ = [
     "customer",
     "dynamic_field",
     "gotrs_extras",
+    "gotrs_search",
     "mail",
     "metadata",
     "process",

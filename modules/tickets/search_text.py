@@ -1,0 +1,150 @@
+"""The words of a ticket search, and the documents they are matched against, in each backend's full-text syntax.
+
+The words of ``text`` never reach a full-text parser as typed.  They are cut into tokens here (runs of letters and
+digits, as SQLite's ``unicode61`` tokenizer cuts them), and each backend's query is written from the tokens alone:
+quotes, ``*``, ``-``, ``:``, ``AND``, ``NEAR(`` and ``'; DROP`` are punctuation or plain words, never syntax.
+
+* Every word must match (in the ticket's number and title, or in one article).
+* A word holding punctuation (``john.doe@example.com``, ``ERR-1234``) is a phrase of its tokens, in order.
+* ``"quoted words"`` are a phrase; an unbalanced quote is ignored.
+* The last word matches as a prefix (``prin`` finds ``printer``) when it has at least :data:`PREFIX_MIN` characters
+  and is not quoted.
+* Text with no letter or digit at all (``"*"``, ``--``) searches by the filters alone.
+
+Documents are cut by the same :func:`tokens` before they are indexed (:func:`document`), so a document and a
+search always agree on what a word is, on every backend: lower case, and accents folded (``Müller`` is
+``muller``; PostgreSQL has no ``unaccent`` without a superuser, so the folding happens here, for all backends).
+
+Example::
+
+    >>> terms = parse_text('printer "paper jam" john.doe@exa')
+    >>> fts5_query(terms)
+    '"printer" "paper jam" "john doe exa"*'
+    >>> tsquery(terms)
+    "'printer' & 'paper' <-> 'jam' & 'john' <-> 'doe' <-> 'exa':*"
+    >>> document("Re: ERR-1234", "Jörg <jorg@example.com>")
+    're err 1234 jorg jorg example com'
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+MAX_TEXT = 500
+"""Characters of search text accepted; PostgreSQL's 2 kB lexeme limit is never reached."""
+
+MAX_TERMS = 20
+"""Words (and phrases) per search: each is one more index lookup."""
+
+PREFIX_MIN = 3
+"""Shortest last word matched as a prefix: ``pr*`` would read the posting lists of half the vocabulary."""
+
+_TOKEN = re.compile(r"[^\W_]+")
+_PIECE = re.compile(r'"([^"]*)"|(\S+)')
+
+
+def _fold_table() -> tuple[str, str]:
+    """Latin letters with diacritics and the letters they decompose to (``é`` → ``e``), one character each."""
+    source, target = [], []
+    for code in range(0xC0, 0x180):
+        char = chr(code)
+        base = unicodedata.normalize("NFD", char)[0]
+        if base != char and base.isascii() and base.isalpha():
+            source.append(char)
+            target.append(base)
+    return "".join(source), "".join(target)
+
+
+FOLD_FROM, FOLD_TO = _fold_table()
+"""Accent folding of documents and search words alike (Latin-1 and Latin Extended-A letters)."""
+_FOLD = str.maketrans(FOLD_FROM, FOLD_TO)
+
+
+@dataclass(frozen=True)
+class Term:
+    """One thing that must match: a word (one token) or a phrase (tokens in order); ``prefix`` on the last token."""
+
+    tokens: tuple[str, ...]
+    prefix: bool = False
+
+
+def tokens(text: str) -> tuple[str, ...]:
+    """The tokens of ``text``: runs of letters and digits, lower-cased, accents folded.
+
+    >>> tokens("Re: ERR-1234 (Müller)")
+    ('re', 'err', '1234', 'muller')
+    """
+    return tuple(_TOKEN.findall(unicodedata.normalize("NFC", text).lower().translate(_FOLD)))
+
+
+def document(*parts: str | None) -> str:
+    """The text the index stores for these fields: their tokens, separated by spaces (``None`` fields skipped)."""
+    return " ".join(" ".join(tokens(part)) for part in parts if part)
+
+
+def parse_text(text: str) -> tuple[Term, ...]:
+    """The terms of a search text, in order, without repeats (see the module docstring for the rules).
+
+    >>> parse_text('"Paper jam" prin')
+    (Term(tokens=('paper', 'jam'), prefix=False), Term(tokens=('prin',), prefix=True))
+    >>> parse_text("'; DROP ticket; --")
+    (Term(tokens=('drop',), prefix=False), Term(tokens=('ticket',), prefix=True))
+    """
+    terms: list[Term] = []
+    last_quoted = False
+    for match in _PIECE.finditer(text):
+        quoted, word = match.groups()
+        found = tokens(quoted if quoted is not None else word)
+        if found:
+            terms.append(Term(found))
+            last_quoted = quoted is not None
+    if terms and not last_quoted and len(terms[-1].tokens[-1]) >= PREFIX_MIN:
+        terms[-1] = Term(terms[-1].tokens, prefix=True)
+    unique: dict[tuple[str, ...], Term] = {}
+    for term in terms:  # a repeated word adds nothing; keep its prefix form if either had one
+        if term.tokens not in unique or term.prefix:
+            unique[term.tokens] = term
+    return tuple(unique.values())
+
+
+def fts5_query(terms: tuple[Term, ...]) -> str:
+    """An SQLite FTS5 expression: each term a double-quoted string (tokens hold no quote), ``*`` for the prefix."""
+    return " ".join('"' + " ".join(term.tokens) + '"' + ("*" if term.prefix else "") for term in terms)
+
+
+def tsquery(terms: tuple[Term, ...]) -> str:
+    """A PostgreSQL ``to_tsquery`` text: quoted lexemes (letters and digits only), ``<->`` phrases, ``&`` between."""
+    parts = []
+    for term in terms:
+        lexemes = [f"'{token}'" for token in term.tokens]
+        if term.prefix:
+            lexemes[-1] += ":*"
+        parts.append(" <-> ".join(lexemes))
+    return " & ".join(parts)
+
+
+MYSQL_MIN_TOKEN = 3
+"""InnoDB's ``innodb_ft_min_token_size`` (a server setting, 3 by default): shorter words are not in its index."""
+
+
+def boolean_query(terms: tuple[Term, ...]) -> str:
+    """A MariaDB/MySQL ``MATCH ... AGAINST (... IN BOOLEAN MODE)`` text: ``+"a phrase"``, ``+word``, ``+prefix*``.
+
+    InnoDB indexes no word shorter than :data:`MYSQL_MIN_TOKEN` and has no prefix inside a phrase: such words are
+    left out, and such phrases become required words.  Empty when nothing searchable is left.
+
+    >>> boolean_query(parse_text('"floor 3" on fire'))
+    '+floor +fire*'
+    """
+    parts: list[str] = []
+    for term in terms:
+        words = [token for token in term.tokens if len(token) >= MYSQL_MIN_TOKEN]
+        if len(words) == len(term.tokens) > 1 and not term.prefix:
+            parts.append('+"' + " ".join(words) + '"')
+        else:
+            parts.extend(f"+{word}" for word in words)
+            if term.prefix and words and words[-1] == term.tokens[-1]:
+                parts[-1] += "*"
+    return " ".join(parts)
