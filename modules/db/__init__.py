@@ -5,10 +5,12 @@ from pathlib import Path
 from goatkit.db.migrate import Migrations
 from goatkit.db.tables import goatkit_metadata
 from modules.db.schema import metadata
+from modules.db.schema.gotrs_calendar import calendar_metadata
 
 MIGRATIONS = Migrations(Path(__file__).resolve().parent / "migrations")
 
-#: Everything the migrations create: the OTRS schema (with GOTRS's additions) and GoatKit's own tables.
-ALL_METADATA = (metadata, goatkit_metadata)
+#: Everything the migrations create: the OTRS schema (with GOTRS's additions), GoatKit's own tables, and GOTRS's
+#: tables outside the frozen baseline (working-time calendars).
+ALL_METADATA = (metadata, goatkit_metadata, calendar_metadata)
 
 __all__ = ["ALL_METADATA", "MIGRATIONS"]

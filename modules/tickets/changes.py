@@ -32,7 +32,7 @@ from sqlalchemy import Connection, CursorResult, update
 
 from modules.db.schema import metadata
 from modules.tickets import history
-from modules.tickets.events import TicketEvent, emit
+from modules.tickets.events import TicketEvent, emit_batch
 from modules.tickets.history import Names
 from modules.tickets.reads import Ticket
 from modules.tickets.refs import QueueInfo, Refs, StateRef
@@ -101,7 +101,9 @@ class Change:
         )
 
     def emit(self, name: str, article_id: int | None = None, **data: Any) -> None:
-        self.events.append(TicketEvent(name, self.before.id, article_id, self.actor_id, MappingProxyType(data)))
+        self.events.append(
+            TicketEvent(name, self.before.id, article_id, self.actor_id, MappingProxyType(data), self.after.queue_id)
+        )
 
     @property
     def changed(self) -> bool:
@@ -120,9 +122,7 @@ def apply(conn: Connection, refs: Refs, changes: Sequence[Change], *, actor_id: 
         where = ticket.c.id == ids[0] if len(ids) == 1 else ticket.c.id.in_(ids)
         conn.execute(update(ticket).where(where).values(**dict(key), change_time=now, change_by=actor_id))
     history.write(conn, refs, [entry for change in changes for entry in change.entries], actor_id=actor_id, now=now)
-    for change in changes:
-        for ticket_event in change.events:
-            emit(conn, ticket_event)
+    emit_batch(conn, [ticket_event for change in changes for ticket_event in change.events])
 
 
 # --- the rules ------------------------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ Example::
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -68,6 +68,7 @@ EVENT_NAMES: frozenset[str] = frozenset(
         "TicketAccountTime",
         "TicketLinkAdd",
         "TicketLinkDelete",
+        "ArticleDynamicFieldUpdate",  # OTRS 6; a ticket field emits TicketDynamicFieldUpdate_<Name> (declared)
     }
 )
 ANY = "*"
@@ -77,16 +78,19 @@ _SAVEPOINTS = "gotrs_tickets_savepoints"
 
 @dataclass(frozen=True)
 class TicketEvent:
-    """What happened to which ticket, by whom; ``data`` carries event specifics (``{"main_ticket_id": 7}``)."""
+    """What happened to which ticket, by whom; ``data`` carries event specifics (``{"main_ticket_id": 7}``);
+    ``queue_id`` is the ticket's queue after the change (live updates route on it without reading the ticket)."""
 
     name: str
     ticket_id: int
     article_id: int | None = None
     actor_id: int = 1
     data: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    queue_id: int | None = None
 
 
 Listener = Callable[[Connection, TicketEvent], None]
+BatchListener = Callable[[Connection, Sequence[TicketEvent]], None]
 AfterCommit = Callable[[TicketEvent], None]
 F = TypeVar("F", bound=Callable[..., None])
 
@@ -98,6 +102,7 @@ class EventBus:
         self.known: set[str] = set(EVENT_NAMES)
         self._listeners: list[tuple[frozenset[str], Listener]] = []
         self._after: list[tuple[frozenset[str], AfterCommit]] = []
+        self._batch: list[BatchListener] = []
 
     def declare(self, *names: str) -> None:
         """Make more event names known (escalation events, for instance) before listening to them."""
@@ -123,10 +128,26 @@ class EventBus:
 
         return register
 
+    def after_batch(self, fn: F) -> F:
+        """Decorator: call ``fn(conn, events)`` inside the transaction once every event of one write was emitted
+        (:meth:`emit_batch`; ``changes.apply`` emits an action's events so), for work that should run once per
+        ticket and write rather than once per event (escalation times)."""
+        self._batch.append(fn)
+        return fn
+
     def remove(self, fn: Callable[..., None]) -> None:
         """Unregister ``fn`` from every event."""
         self._listeners = [(names, f) for names, f in self._listeners if f is not fn]
         self._after = [(names, f) for names, f in self._after if f is not fn]
+        self._batch = [f for f in self._batch if f is not fn]
+
+    def emit_batch(self, conn: Connection, events: Sequence[TicketEvent]) -> None:
+        """:meth:`emit` each event in order, then run the after-batch listeners once with all of them."""
+        for ticket_event in events:
+            self.emit(conn, ticket_event)
+        if events:
+            for fn in list(self._batch):
+                fn(conn, events)
 
     def emit(self, conn: Connection, ticket_event: TicketEvent) -> None:
         """Run the in-transaction listeners of the event now; queue its after-commit listeners on ``conn``."""
@@ -143,12 +164,12 @@ class EventBus:
     @contextmanager
     def isolated(self) -> Iterator[EventBus]:
         """Run with no listeners registered (tests), restoring the registered ones afterwards."""
-        saved = (self._listeners, self._after)
-        self._listeners, self._after = [], []
+        saved = (self._listeners, self._after, self._batch)
+        self._listeners, self._after, self._batch = [], [], []
         try:
             yield self
         finally:
-            self._listeners, self._after = saved
+            self._listeners, self._after, self._batch = saved
 
     def _check(self, names: tuple[str, ...]) -> frozenset[str]:
         if not names:
@@ -162,7 +183,9 @@ class EventBus:
 bus = EventBus()
 listen = bus.listen
 after_commit = bus.after_commit
+after_batch = bus.after_batch
 emit = bus.emit
+emit_batch = bus.emit_batch
 
 _WATCHED: WeakSet[Engine] = WeakSet()
 

@@ -9,6 +9,8 @@
    an ``unlock_timeout`` (minutes) and whose ``timeout`` (the last lock or agent answer) is that long ago are
    unlocked (history Unlock).  GOTRS counts wall-clock minutes; OTRS counts the queue calendar's working time.
 3. Counter rows of days long gone are deleted (``counter.delete_old_scopes``).
+4. **Escalation check**: notify-before and start events for tickets near or past their escalation destinations
+   (``modules/tickets/escalation_check.py``).
 
 Each step reads its due tickets with one indexed statement and writes them in batches (``changes.apply``), so a
 run costs the same few statements for one ticket or a thousand.  It returns what it did.
@@ -24,12 +26,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, select
 
 from modules.db.schema import metadata
 from modules.tickets import changes as rules
-from modules.tickets import counter, reads
+from modules.tickets import counter, escalation_check, reads
 from modules.tickets.actor import Actor
 from modules.tickets.changes import to_epoch
 from modules.tickets.options import TicketOptions
@@ -45,6 +48,8 @@ class Report:
     closed: list[int] = field(default_factory=list)
     unlocked: list[int] = field(default_factory=list)
     counters_deleted: int = 0
+    automation: list[Any] = field(default_factory=list)  # RunResult of each GenericAgent job that was due
+    escalations: list[tuple[int, str]] = field(default_factory=list)  # (ticket id, event) raised by escalation_check
 
 
 def run(conn: Connection, now: datetime, *, options: TicketOptions | None = None) -> Report:
@@ -54,6 +59,10 @@ def run(conn: Connection, now: datetime, *, options: TicketOptions | None = None
     report.closed = close_pending(service)
     report.unlocked = unlock_timed_out(service)
     report.counters_deleted = counter.delete_old_scopes(conn, now=now)
+    report.escalations = escalation_check.check(conn, now)  # notify-before and start events (OTRS EscalationCheck)
+    from modules.automation.scheduled import run_due  # scheduled GenericAgent jobs (modules/automation)
+
+    report.automation = run_due(conn, now)
     return report
 
 

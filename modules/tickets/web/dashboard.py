@@ -3,29 +3,35 @@
 * **Locked**: tickets the agent has locked (a lock always belongs to the owner);
 * **Owned**: tickets the agent owns that still need work (OTRS's viewable state types);
 * **New in my queues**: tickets in state type ``new`` in the queues where the agent has ``ro``;
-* **Reminders reached**: the agent's tickets in a ``pending reminder`` state whose time has come.
+* **Reminders reached**: the agent's tickets in a ``pending reminder`` state whose time has come;
+* **Escalated tickets**: tickets the agent may read (in their ``ro`` queues, or their own) that escalated or will
+  within the hour, soonest first (``escalation_time``, indexed; kept current by ``modules/tickets/escalation.py``),
+  each with the time left or overdue (wall-clock, :func:`escalation.time_left`).
 
 Each widget is one statement (ten rows and a count capped at 1000, :func:`queries.ticket_rows`), each already
-limited to what the agent may read; the owners' names of all four lists come in one more query.
+limited to what the agent may read; the owners' names of all lists come in one more query.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
 from urllib.parse import urlencode
 
 from flask import Response
-from sqlalchemy import ColumnElement, Connection, false
+from sqlalchemy import ColumnElement, Connection, false, or_
 
 from goatkit.routing import handler
 from modules.db.schema import metadata
 from modules.permissions.agent import agent_permissions
 from modules.tickets.changes import to_epoch, utc_now
+from modules.tickets.escalation import TimeLeft, time_left
 from modules.tickets.refs import Refs
 from modules.tickets.web import queries
 from modules.tickets.web.common import agent_id, guarded, page, reading
 
 ROWS = 10
+SOON = timedelta(hours=1)  # the escalated widget also lists tickets escalating within this time
 _TICKET = metadata.tables["ticket"]
 
 
@@ -40,6 +46,7 @@ class Widget:
     total: int
     capped: bool
     more: str
+    escalations: dict[int, TimeLeft] = field(default_factory=dict)  # ticket id -> time left (escalated widget)
 
 
 def _more(**filters: object) -> str:
@@ -47,8 +54,9 @@ def _more(**filters: object) -> str:
 
 
 def widgets(conn: Connection, user_id: int) -> list[Widget]:
-    """The four widgets of ``user_id``: four statements, plus one for every owner's name."""
+    """The five widgets of ``user_id``: five statements, plus one for every owner's name."""
     refs = Refs(conn)
+    now = utc_now()
     ticket = _TICKET.c
     viewable = refs.state_ids(queries.VIEWABLE)
     new_states = refs.state_ids(["new"])
@@ -88,16 +96,37 @@ def widgets(conn: Connection, user_id: int) -> list[Widget]:
             [
                 ticket.user_id == user_id,
                 ticket.ticket_state_id.in_(reminder_states),
-                ticket.until_time <= to_epoch(utc_now()),
+                ticket.until_time <= to_epoch(now),
             ],
             ticket.until_time.asc(),
             _more(filter_user_id=user_id, filter_ticket_state_id=reminder_states),
+        ),
+        (
+            "escalated",
+            "Escalated tickets",
+            "No ticket has escalated or will within the hour.",
+            [
+                or_(in_my_queues, ticket.user_id == user_id),
+                ticket.escalation_time > 0,
+                ticket.escalation_time <= to_epoch(now + SOON),
+            ],
+            ticket.escalation_time.asc(),
+            _more(filter_ticket_state_id=viewable, sort="escalation_time"),
         ),
     ]
     found = [(spec, *queries.ticket_rows(conn, spec[3], order=spec[4], limit=ROWS)) for spec in specs]
     shown = iter(queries.labelled(conn, [row for _spec, rows, _total, _capped in found for row in rows]))
     return [
-        Widget(spec[0], spec[1], spec[2], [next(shown) for _row in rows], total, capped, spec[5])
+        Widget(
+            spec[0],
+            spec[1],
+            spec[2],
+            [next(shown) for _row in rows],
+            total,
+            capped,
+            spec[5],
+            {row.id: left for row in rows if (left := time_left(row.escalation_time, now)) is not None},
+        )
         for spec, rows, total, capped in found
     ]
 

@@ -31,7 +31,7 @@ VIEWABLE = ("new", "open", "pending reminder", "pending auto")
 _TICKET = T["ticket"]
 _COLUMNS = (
     *("id", "tn", "title", "queue_id", "ticket_state_id", "ticket_priority_id", "ticket_lock_id", "user_id"),
-    *("responsible_user_id", "customer_id", "customer_user_id", "until_time", "create_time"),
+    *("responsible_user_id", "customer_id", "customer_user_id", "until_time", "create_time", "escalation_time"),
 )
 
 

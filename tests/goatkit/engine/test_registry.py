@@ -305,21 +305,27 @@ def test_scaffolded_otrs_modules_and_the_application_modules_load(db_url: str, t
     """Specs written by `gotrs modules scaffold` for OTRS tables resolve cleanly, as do the committed module files."""
     import importlib
 
+    from goatkit.engine.registry import LambdaSupport
     from goatkit.engine.scaffold import scaffold_module
+    from goatkit.lambdas.sandbox import SandboxPool
     from gotrs_app import COMPANION_MODULES
-    from modules.db.schema import metadata
+    from modules.db import ALL_METADATA
 
     for companion in COMPANION_MODULES:  # the shipped specs name the hooks these register
         importlib.import_module(companion)
     engine = make_engine(db_url)
+    pool = SandboxPool(size=1)  # the shipped specs use lambdas (computed columns): check them as the app does
     try:
-        metadata.create_all(engine)
+        for metadata in ALL_METADATA:
+            metadata.create_all(engine)
         tables = ["queue", "salutation", "customer_company", "ticket_priority", "sla"]
         for table in tables:
             (tmp_path / f"{table}.yaml").write_text(scaffold_module(engine, table))
         app_files = sorted((ROOT / "modules").glob("*.y*ml"))
-        snapshot = ModuleRegistry(engine, [ROOT / "modules", tmp_path]).load()  # the scaffolds override
+        lambdas = LambdaSupport([ROOT / "lambdas"], pool.check)
+        snapshot = ModuleRegistry(engine, [ROOT / "modules", tmp_path], lambdas).load()  # the scaffolds override
     finally:
+        pool.close()
         engine.dispose()
     assert [str(p) for p in snapshot.problems] == []
     scaffolded = {name for name, m in snapshot.items() if m.source.parent == tmp_path}
