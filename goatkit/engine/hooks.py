@@ -64,6 +64,18 @@ class Scope:
     key: Hashable
 
 
+@dataclass(frozen=True)
+class ExtraColumn:
+    """A column a hook adds to a module's list screens, after the spec's: ``name`` is the row key
+    :meth:`ModuleHook.fill_columns` fills (it must not be a field's name), ``label`` the header, ``source`` whatever
+    the hook needs to load the values (say, the definition of a user-defined attribute)."""
+
+    name: str
+    label: str
+    numeric: bool = False
+    source: Any = None
+
+
 class Refused(Exception):
     """A hook refuses a write or delete as a whole: one sentence for the user (a 409 in JSON, a banner in HTML)."""
 
@@ -95,6 +107,31 @@ class ModuleHook:
 
     def extend_rows(self, conn: Connection, module: ResolvedModule, rows: list[dict[str, Any]]) -> None:
         """Add values to rows read for a list, detail or JSON answer: one batched query for all rows, never per row."""
+
+    def extra_columns(self, conn: Connection, module: ResolvedModule) -> Sequence[ExtraColumn]:
+        """Columns to add to the module's list screens, decided per request (from data an administrator edits, for
+        instance), so they need no spec change.  Their values come from :meth:`fill_columns`.
+
+        Example: one column per attribute an administrator marked "show in lists"::
+
+            def extra_columns(self, conn, module):
+                return [ExtraColumn(f"attr_{a.id}", a.label, source=a) for a in listed_attributes(conn)]
+        """
+        return ()
+
+    def fill_columns(
+        self, conn: Connection, module: ResolvedModule, columns: Sequence[ExtraColumn], rows: list[dict[str, Any]]
+    ) -> None:
+        """Put the values of ``columns`` into the page's ``rows`` (``row[column.name]``: text, a number, or a list
+        of texts): one batched query for the whole page, never one per row.
+
+        Example::
+
+            def fill_columns(self, conn, module, columns, rows):
+                values = attribute_values(conn, [c.source for c in columns], [row["id"] for row in rows])
+                for row in rows:
+                    row.update(values.get(row["id"], {}))
+        """
 
     def form_html(
         self, conn: Connection, module: ResolvedModule, record: Mapping[str, Any] | None, errors: FormErrors

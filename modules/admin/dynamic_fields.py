@@ -36,6 +36,7 @@ from goatkit.engine.model import ResolvedModule
 from modules.admin.partials import partial
 from modules.admin.regexes import regex_problem
 from modules.db.schema import metadata
+from modules.tickets import dynamic_fields_screens as screens
 
 log = logging.getLogger("gotrs.admin.dynamic_fields")
 FIELD = metadata.tables["dynamic_field"]
@@ -128,6 +129,8 @@ class DynamicFieldConfig(ModuleHook):
             values=_pairs(config.get("PossibleValues")),
             regexes=[r for r in config.get("RegExList") or [] if isinstance(r, dict)],
             restrictions=RESTRICTIONS,
+            screens=screens.SCREENS,
+            shown_on=config.get(screens.KEY) if isinstance(config.get(screens.KEY), dict) else {},
             errors=errors.get("config", []),
         )
 
@@ -179,6 +182,9 @@ def _given_config(data: Mapping[str, Any]) -> dict[str, Any] | None:
     getlist = data.getlist  # type: ignore[attr-defined]
     given: dict[str, Any] = {k: data[f"config_{k}"] for k in ALL_KEYS if f"config_{k}" in data}
     given |= {flag: "1" if data.get(f"config_{flag}") else "0" for flag in FLAGS}
+    shown_on = screens.form_values(data)
+    if shown_on is not None:
+        given[screens.KEY] = shown_on
     given["PossibleValues"] = _form_rows(getlist("config_pv_key"), getlist("config_pv_value"))
     given["RegExList"] = _form_rows(getlist("config_regex"), getlist("config_regex_error"))
     return given
@@ -197,6 +203,8 @@ def build_config(
     editor (``complete``), from JSON only the keys to change.
     """
     known = DEFAULTS[field_type]
+    given = dict(given)
+    shown_on = given.pop(screens.KEY, None)  # where a ticket or article field shows (GOTRS; OTRS ignores the key)
     extra = sorted(set(given) - ALL_KEYS)
     if extra:
         return {}, [f"Unknown configuration key '{extra[0]}' for a {field_type} field; known: {', '.join(known)}."]
@@ -214,6 +222,13 @@ def build_config(
     if misplaced and not complete:
         problems.append(f"{', '.join(misplaced)} does not apply to a {field_type} field.")
     problems += _cross_checks(field_type, config)
+    if shown_on is not None:
+        stored_screens, problem = screens.parse_screens(shown_on)
+        config.pop(screens.KEY, None)
+        if stored_screens:
+            config[screens.KEY] = stored_screens
+        if problem:
+            problems.append(problem)
     return config, problems
 
 

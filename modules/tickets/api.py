@@ -10,6 +10,9 @@ the service checks the key each change needs):
   pending_until, service, sla, owner, responsible, priority, customer_user/customer_id: applied in OTRS's
   TicketUpdate order, all in one transaction) -> the ticket
 * ``POST /api/v1/tickets/<id>/articles`` -> 201 ``{"article_id"}``; ``GET /api/v1/tickets/<id>/history``
+* dynamic fields: ``dynamic_fields`` (or GI's ``DynamicField``) as ``[{"name", "value"}]`` or ``{name: value}`` on
+  create, PATCH (after the attributes) and new articles; every ticket answer (and article, with ``?articles=1``)
+  carries its set values; the list filters on ``DynamicField_<Name>[.<Op>]`` (``modules/tickets/dynamic_fields*``)
 
 Errors are one sentence: 403 naming the permission and object, 404, and 422 with ``errors: {field: [message]}``
 for bad values (every field of a draft at once).
@@ -41,6 +44,7 @@ from modules.tickets import history, reads
 from modules.tickets.actor import Actor
 from modules.tickets.articles import article_list
 from modules.tickets.drafts import ArticleDraft, TicketDraft, field_errors
+from modules.tickets.dynamic_fields import api_values, named_values
 from modules.tickets.errors import TicketDenied, TicketInvalid, TicketNotFound
 from modules.tickets.refs import Refs
 from modules.tickets.search import search_tickets
@@ -50,7 +54,7 @@ from modules.tickets.service import TicketService
 USERS = metadata.tables["users"]
 #: PATCH attributes, in the order OTRS's TicketUpdate applies them.
 UPDATE_ORDER = ("title", "queue", "lock", "type", "state", "service", "sla", "owner", "responsible", "priority")
-UPDATABLE = frozenset({*UPDATE_ORDER, "pending_until", "customer_user", "customer_id"})
+UPDATABLE = frozenset({*UPDATE_ORDER, "pending_until", "customer_user", "customer_id", "dynamic_fields"})
 LIST_KEYS = frozenset({"page_size", "cursor"})
 
 
@@ -113,13 +117,14 @@ def create_view() -> Response:
     def create(conn: Connection, service: TicketService) -> Response:
         data = _body()
         article_data = data.pop("article", None)
+        fields = _fields(data)
         if article_data is not None and not isinstance(article_data, dict):
             return _invalid({"article": "The article must be an object (subject, body ...)."})
         draft = _draft(TicketDraft, data)
         article = None
         if article_data is not None:
             article = _draft(ArticleDraft, _decoded(article_data), "article.")
-        created = service.create(draft, article)
+        created = service.create(draft, article, fields)
         response = jsonify(_ticket_json(conn, service.refs, [created.ticket_id])[0])
         response.status_code = 201
         response.headers["Location"] = url_for("tickets.api.get", ticket_id=created.ticket_id)
@@ -148,7 +153,9 @@ def get_view(ticket_id: str) -> Response:
     def get(conn: Connection, service: TicketService) -> Response:
         body = _ticket_json(conn, service.refs, [_id(ticket_id)])[0]
         if request.args.get("articles") in ("1", "true"):
-            body["articles"] = [_article_json(a) for a in article_list(conn, body["id"])]
+            articles = article_list(conn, body["id"])
+            fields = api_values(conn, "Article", [a.id for a in articles])
+            body["articles"] = [_article_json(a) | {"dynamic_fields": fields.get(a.id, [])} for a in articles]
         return jsonify(body)
 
     return _run(get)
@@ -158,10 +165,13 @@ def get_view(ticket_id: str) -> Response:
 def update_view(ticket_id: str) -> Response:
     def update(conn: Connection, service: TicketService) -> Response:
         key, data = _id(ticket_id), _body()
+        fields = _fields(data)
         unknown = sorted(set(data) - UPDATABLE)
         if unknown:
             return _invalid(dict.fromkeys(unknown, "Cannot be changed here."))
         _apply(service, key, data)
+        if fields:  # after the attributes, as OTRS's TicketUpdate
+            service.set_dynamic_fields(key, fields)
         return jsonify(_ticket_json(conn, service.refs, [key])[0])
 
     return _run(update)
@@ -170,8 +180,13 @@ def update_view(ticket_id: str) -> Response:
 @handler("tickets.api.add_article")
 def add_article_view(ticket_id: str) -> Response:
     def add(conn: Connection, service: TicketService) -> Response:
-        draft = _draft(ArticleDraft, _decoded(_body()))
+        data = _body()
+        fields = _fields(data)
+        draft = _draft(ArticleDraft, _decoded(data))
         article_id = service.add_article(_id(ticket_id), draft)
+        if fields:
+            key = "note" if draft.channel == "Internal" else "rw"
+            service.set_dynamic_fields(_id(ticket_id), fields, article_id=article_id, key=key)
         response = jsonify(article_id=article_id)
         response.status_code = 201
         return response
@@ -233,6 +248,16 @@ def _apply(service: TicketService, ticket_id: int, data: Mapping[str, Any]) -> N
         service.set_pending_time(ticket_id, _when(data["pending_until"]) or datetime.now(UTC))
 
 
+def _fields(data: dict[str, Any]) -> dict[str, Any]:
+    """``dynamic_fields`` (or GI's ``DynamicField``) taken out of a body: ``[{"name", "value"}]`` (``Name`` and
+    ``Value`` too) or ``{name: value}``."""
+    raw = data.pop("dynamic_fields", data.pop("DynamicField", None))
+    try:
+        return named_values(raw)
+    except ValueError as bad:
+        raise _Stop(_invalid({"dynamic_fields": str(bad)})) from None
+
+
 def _lock(service: TicketService, ticket_id: int, value: Any) -> object:
     if value not in ("lock", "unlock"):
         raise TicketInvalid("lock", "Use 'lock' or 'unlock'.")
@@ -276,6 +301,7 @@ def _ticket_json(conn: Connection, refs: Refs, ids: Iterable[int]) -> list[dict[
     """Tickets as JSON, in the order of ``ids``, with names: one ticket query and one user query for all."""
     wanted = list(ids)
     found = reads.read_many(conn, wanted)
+    fields = api_values(conn, "Ticket", wanted)
     users = {row[0]: row[1] for row in conn.execute(select(USERS.c.id, USERS.c.login).where(USERS.c.id.in_(
         {t.user_id for t in found.values()} | {t.responsible_user_id for t in found.values()})))}  # fmt: skip
     out = []
@@ -299,7 +325,7 @@ def _ticket_json(conn: Connection, refs: Refs, ids: Iterable[int]) -> list[dict[
             "responsible": {"id": ticket.responsible_user_id, "login": users.get(ticket.responsible_user_id, "")},
             "customer_id": ticket.customer_id, "customer_user": ticket.customer_user_id,
             "pending_until": _epoch(ticket.until_time), "created": _iso(ticket.create_time),
-            "archived": bool(ticket.archive_flag),
+            "archived": bool(ticket.archive_flag), "dynamic_fields": fields.get(ticket.id, []),
         })  # fmt: skip
     return out
 

@@ -14,6 +14,7 @@ created / changed         ``BETWEEN`` (either end optional)        ticket_create
 pending                   ``until_time > 0`` and the range         ticket_until_time
 archived                  ``archive_flag = 1 / 0``                 ticket_archive_flag
 watched_by                ``id IN (ticket_watcher of the agent)``  ticket_watcher_user_id
+dynamic_fields            ``id IN (values of the field matching)`` dynamic_field_value_search_text/_date/_int
 ========================  =======================================  ============================================
 
 Example::
@@ -31,6 +32,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, select
 
 from modules.db.schema import metadata
+from modules.tickets.dynamic_fields_search import conditions as dynamic_field_conditions
 from modules.tickets.search_query import SearchInvalid, TicketQuery
 
 T = metadata.tables
@@ -76,6 +78,8 @@ def filter_conditions(conn: Connection, query: TicketQuery) -> list[ColumnElemen
     if query.watched_by:
         watcher = T["ticket_watcher"]
         conditions.append(_TICKET.c.id.in_(select(watcher.c.ticket_id).where(watcher.c.user_id == query.watched_by)))
+    if query.dynamic_fields:
+        conditions.extend(dynamic_field_conditions(conn, query.dynamic_fields))
     return conditions
 
 

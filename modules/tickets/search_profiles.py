@@ -22,6 +22,9 @@ owner_ids              OwnerIDs                        customer_id            Cu
 responsible_ids        ResponsibleIDs                  customer_user_id       CustomerUserLogin
 =====================  ==============================  =====================  =================================
 
+Dynamic field filters are saved as ``DynamicField_<Name>.<Op>`` rows (GOTRS's key: OTRS's TicketSearch parameter
+``DynamicField_<Name>`` holds a hash of operators, which a profile row cannot), one ARRAY row per value.
+
 Example::
 
     save_profile(conn, "jdoe", "My open printers", TicketQuery(text="printer", state_type=("open",)))
@@ -116,10 +119,12 @@ def profile_rows(query: TicketQuery) -> list[tuple[str, str, str]]:
         rows.append(("ARRAY", "ArchiveFlags", "y" if query.archived else "n"))
     if query.watched_by is not None:
         rows.append(("ARRAY", "WatchUserIDs", str(query.watched_by)))
+    for flt in query.dynamic_fields or ():  # DynamicField_<Name>.<Op>: one ARRAY row per value
+        rows.extend(("ARRAY", f"DynamicField_{flt.name}.{flt.op}", value) for value in flt.values)
     rows += [("SCALAR", "SortBy", _SORTS[query.sort]), ("SCALAR", "OrderBy", _ORDERS[query.order])]
     for _kind, key, value in rows:
         if len(value) > VALUE_SIZE:
-            field = next(f for f, k in {**_SCALARS, **_ARRAYS, **_TIMES}.items() if k == key)
+            field = next((f for f, k in {**_SCALARS, **_ARRAYS, **_TIMES}.items() if k == key), key.split(".")[0])
             raise SearchInvalid(field, f"is too long to save: a saved value holds at most {VALUE_SIZE} characters.")
     return rows
 
@@ -141,6 +146,7 @@ def query_from_rows(rows: list[tuple[str, str, str | None]]) -> TicketQuery:
         data["archived"] = flags.pop()
     if values.get("WatchUserIDs"):
         data["watched_by"] = values["WatchUserIDs"][0]
+    data |= {key: value for key, value in values.items() if key.startswith("DynamicField_")}
     data["sort"] = {v: k for k, v in _SORTS.items()}.get(values.get("SortBy") or "", "id")
     data["order"] = {v: k for k, v in _ORDERS.items()}.get(values.get("OrderBy") or "", "desc")
     return TicketQuery.parse(data)

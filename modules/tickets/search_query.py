@@ -23,6 +23,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from modules.tickets.dynamic_fields_search import DynamicFieldFilter, gather
 from modules.tickets.search_text import MAX_TERMS, MAX_TEXT, Term, parse_text
 
 MAX_BIGINT = 2**63 - 1
@@ -113,6 +114,7 @@ class TicketQuery(BaseModel):
     pending_to: datetime | None = None
     archived: bool | None = None
     watched_by: int | None = None
+    dynamic_fields: tuple[DynamicFieldFilter, ...] | None = None  # OTRS's DynamicField_<Name> filters
     sort: SortKey = "id"
     order: Literal["desc", "asc"] = "desc"
 
@@ -128,6 +130,18 @@ class TicketQuery(BaseModel):
                 raise SearchInvalid(str(first["loc"][0]), message) from None
             field, _sep, message = message.partition(": ")  # the range check names its own field
             raise SearchInvalid(field, message) from None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _dynamic_fields(cls, data: Any) -> Any:
+        """``DynamicField_<Name>`` keys (see ``dynamic_fields_search.gather``) become :attr:`dynamic_fields`."""
+        if not isinstance(data, dict) or not any(str(key).startswith("DynamicField_") for key in data):
+            return data
+        keys = [key for key in data if str(key).startswith("DynamicField_")]
+        found = gather({key: data[key] for key in keys})
+        rest = {key: value for key, value in data.items() if key not in keys}
+        given = tuple(rest.get("dynamic_fields") or ())
+        return rest | {"dynamic_fields": (given + found) or None}
 
     @property
     def terms(self) -> tuple[Term, ...]:

@@ -26,6 +26,7 @@ from markupsafe import Markup, escape
 
 from goatkit.engine import uploads
 from goatkit.engine.fieldtypes import label_text
+from goatkit.engine.hooks import ExtraColumn
 from goatkit.engine.model import ResolvedField, ResolvedModule
 from goatkit.engine.query import pk_field
 from goatkit.lambdas.programs import Program
@@ -209,6 +210,20 @@ def computed_cell(program: Program) -> Cell:
         return cell_html(value, html=html) if isinstance(value, Outcome) else escape(str(value))
 
     return Cell(program.name, label_text(spec.label if spec is not None else "", program.name), False, show)
+
+
+def _joined(value: Any, row: Mapping[str, Any]) -> str:
+    return ", ".join(when(item) for item in value) if isinstance(value, list | tuple) else when(value)
+
+
+def _joined_html(value: Any, row: Mapping[str, Any]) -> Markup:
+    return escape(_joined(value, row))
+
+
+def extra_cell(column: ExtraColumn) -> Cell:
+    """The cell of a hook's extra list column (``ModuleHook.extra_columns``): its values as text (a list joined
+    by commas), never sortable."""
+    return Cell(column.name, column.label, False, _joined_html, column.numeric, _joined)
 
 
 def cell_for(rf: ResolvedField, module: ResolvedModule | None = None) -> Cell:

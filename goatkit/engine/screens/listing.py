@@ -27,6 +27,7 @@ from goatkit.engine import access
 from goatkit.engine.computed import add_computed
 from goatkit.engine.extension import modules
 from goatkit.engine.fieldtypes import label_text
+from goatkit.engine.hooks import hooks_of
 from goatkit.engine.lookups import cached_lookup_options, distinct_values
 from goatkit.engine.model import ResolvedField, ResolvedModule
 from goatkit.engine.query import (
@@ -39,7 +40,7 @@ from goatkit.engine.query import (
 )
 from goatkit.engine.screens import rows
 from goatkit.engine.screens.actions import UiAction, ui_actions
-from goatkit.engine.screens.cells import Cell, cell_for, computed_cell
+from goatkit.engine.screens.cells import Cell, cell_for, computed_cell, extra_cell
 from goatkit.i18n import current_language
 from goatkit.lambdas.programs import Program
 from goatkit.platform import current_platform
@@ -256,7 +257,20 @@ def load_listing(
     request = ListRequest.parse(module, params)
     page = list_page(conn, module, request, key=modules().cursor_key)
     add_computed(conn, module, page.rows)
-    return Listing(module, base, params, request, page, list_cells(module), actions)
+    columns = list_cells(module) + extra_cells(conn, module, page.rows)
+    return Listing(module, base, params, request, page, columns, actions)
+
+
+def extra_cells(conn: Connection, module: ResolvedModule, rows: list[dict[str, Any]]) -> tuple[Cell, ...]:
+    """The columns the module's hooks add (``ModuleHook.extra_columns``), their values filled into ``rows`` with
+    one batched call per hook; a column named like a field is left out (the field's column is already there)."""
+    cells: list[Cell] = []
+    for hook in hooks_of(module):
+        columns = [c for c in hook.extra_columns(conn, module) if c.name not in module.by_name]
+        if columns:
+            hook.fill_columns(conn, module, columns, rows)
+            cells.extend(extra_cell(column) for column in columns)
+    return tuple(cells)
 
 
 def render_list_page(module_name: str, params: Params, *, base: str = "") -> str:

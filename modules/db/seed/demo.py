@@ -57,7 +57,22 @@ ADMIN_ID = 1  # root@localhost, also OTRS's PostmasterUserID: mail-created ticke
 INSERT_ORDER = (
     "permission_groups", "users", "group_user", "roles", "role_user", "group_role", "customer_company",
     "customer_user", "service", "sla", "service_sla", "service_customer_user", "queue", "queue_standard_template",
-    "ticket", "article", "article_data_mime", "ticket_history", "system_data",
+    "dynamic_field", "ticket", "article", "article_data_mime", "ticket_history", "dynamic_field_value", "system_data",
+)  # fmt: skip
+#: Demo dynamic fields (name, type, label, configuration): shown on the screens, so ``make run`` shows them.
+_EVERYWHERE = {"AgentTicketPhone": "1", "AgentTicketEmail": "1", "AgentTicketZoom": "1", "AgentTicketFreeText": "1",
+               "AgentTicketSearch": "1"}  # fmt: skip
+DEMO_FIELDS: tuple[tuple[str, str, str, dict[str, Any]], ...] = (
+    ("Category", "Dropdown", "Category", {
+        "DefaultValue": "", "Link": "", "LinkPreview": "", "PossibleNone": "1", "TranslatableValues": "0",
+        "TreeView": "0", "PossibleValues": {"hardware": "Hardware", "software": "Software", "network": "Network",
+                                            "access": "Access and accounts"},
+        "Screens": {**_EVERYWHERE, "OverviewSmall": "1", "AgentTicketClose": "1"}}),
+    ("AssetTag", "Text", "Asset tag", {
+        "DefaultValue": "", "Link": "", "LinkPreview": "", "Screens": {**_EVERYWHERE, "OverviewSmall": "1"},
+        "RegExList": [{"Value": "^[A-Z]{2}-[0-9]{4}$", "ErrorMessage": "An asset tag looks like NB-1234."}]}),
+    ("OnSiteVisit", "Checkbox", "On-site visit needed", {
+        "DefaultValue": "0", "Screens": {**_EVERYWHERE, "AgentTicketClose": "1"}}),
 )  # fmt: skip
 
 
@@ -113,6 +128,7 @@ class _DemoSet:
         self._services()
         self._queues()
         tickets, articles = _Tickets(self).build()
+        self._dynamic_fields()
         return {
             "agents": [agent.login for agent in AGENTS],
             "customers": len(self.customers),
@@ -200,6 +216,32 @@ class _DemoSet:
                                "signature_id": self.ids.first("signature"),
                                "follow_up_id": self.ids.lookup("follow_up_possible", "possible")})  # fmt: skip
             self.add("queue_standard_template", {"queue_id": queue_id, "standard_template_id": template})
+
+    def _dynamic_fields(self) -> None:
+        """The demo fields (those not already defined) and values for some of the tickets: a separate random
+        sequence, so the tickets stay what they were."""
+        from modules.admin.dynamic_fields import to_yaml
+
+        taken = set(self.ids.names("dynamic_field"))
+        rng = random.Random(len(self.rows["ticket"]))  # noqa: S311 - reproducible sample data
+        for order, (name, field_type, label, config) in enumerate(DEMO_FIELDS, start=1):
+            if name in taken:
+                continue
+            field_id = self.new_id("dynamic_field")
+            self.add("dynamic_field", {"id": field_id, "internal_field": 0, "name": name, "label": label,
+                                       "field_order": 100 + order, "field_type": field_type, "object_type": "Ticket",
+                                       "config": to_yaml(config).encode()})  # fmt: skip
+            for ticket in self.rows["ticket"]:
+                if rng.random() > 0.6:
+                    continue
+                value: dict[str, Any]
+                if field_type == "Dropdown":
+                    value = {"value_text": rng.choice(list(config["PossibleValues"]))}
+                elif field_type == "Text":
+                    value = {"value_text": f"{rng.choice(['NB', 'PC', 'PR', 'PH'])}-{rng.randint(1000, 9999)}"}
+                else:
+                    value = {"value_int": int(rng.random() < 0.3)}
+                self.rows["dynamic_field_value"].append({"field_id": field_id, "object_id": ticket["id"], **value})
 
     def _max_id(self, table: str) -> int:
         column = metadata.tables[table].c.id

@@ -11,10 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from flask import request
 from sqlalchemy import select
 
 from modules.db.schema import metadata
 from modules.tickets.drafts import ArticleDraft, TicketDraft, parse
+from modules.tickets.dynamic_fields import Value
+from modules.tickets.dynamic_fields_forms import screen_values
+from modules.tickets.dynamic_fields_screens import ACTIONS as SCREEN_OF
 from modules.tickets.errors import TicketInvalid
 from modules.tickets.service import TicketService
 from modules.tickets.web import queries
@@ -72,8 +76,12 @@ def compose(kind: Kind) -> Callable[[TicketService, int, Form], Outcome]:
 
     def run(service: TicketService, ticket_id: int, form: Form) -> Outcome:
         values = {name: form.get(name) or "" for name in ("to", "cc", "subject", "body", "time_units", "article_id")}
+        fields = _fields(service, kind)
         draft = article_from_form(kind, values, uploaded(), visible_note=form.get("visible") == "1")
-        service.add_article(ticket_id, draft)
+        article_id = service.add_article(ticket_id, draft)
+        if fields:
+            key = "note" if kind == "note" else "rw"
+            service.set_dynamic_fields(ticket_id, fields, article_id=article_id, key=key)
         _state_change(service, ticket_id, form, required=False)
         return Outcome(done[kind])
 
@@ -90,18 +98,36 @@ def pending(service: TicketService, ticket_id: int, form: Form) -> Outcome:
     if until is None:
         raise TicketInvalid("pending_until", "Give the pending time.")
     state_id = _need(form, "state", "a pending state")
+    fields = _fields(service, "pending")
     ticket = service.ticket(ticket_id, "rw", lock=False)
+    set_fields = bool(fields) and service.set_dynamic_fields(ticket_id, fields)
     if ticket.ticket_state_id == state_id:
-        return _said(service.set_pending_time(ticket_id, until), "Pending time changed.")
-    return _said(service.set_state(ticket_id, state_id, until), "The ticket is pending.")
+        return _said(service.set_pending_time(ticket_id, until) or set_fields, "Pending time changed.")
+    return _said(service.set_state(ticket_id, state_id, until) or set_fields, "The ticket is pending.")
 
 
 def close(service: TicketService, ticket_id: int, form: Form) -> Outcome:
     state_id = _need(form, "state", "how the ticket closes")
     if not service.refs.state(state_id, valid=False).is_closed:
         raise TicketInvalid("state", "Choose a closed state.")
+    fields = _fields(service, "close")
+    set_fields = bool(fields) and service.set_dynamic_fields(ticket_id, fields)
     noted = _note(service, ticket_id, form)
-    return _said(service.set_state(ticket_id, state_id) or noted, "Ticket closed.")
+    return _said(service.set_state(ticket_id, state_id) or noted or set_fields, "Ticket closed.")
+
+
+def free_fields(service: TicketService, ticket_id: int, _form: Form) -> Outcome:
+    """OTRS's AgentTicketFreeText: the dynamic fields of the screen, required ones checked."""
+    fields = _fields(service, "fields")
+    if not fields:
+        raise TicketInvalid("", "No dynamic field is shown on this screen: an administrator chooses them.")
+    return _said(service.set_dynamic_fields(ticket_id, fields), "Fields saved.")
+
+
+def _fields(service: TicketService, action: str) -> dict[str, Value]:
+    """The posted dynamic fields of the action's screen (none for an action without one), checked first."""
+    screen = SCREEN_OF.get(action)
+    return screen_values(service.conn, screen, request.form, service.now) if screen else {}
 
 
 def priority(service: TicketService, ticket_id: int, form: Form) -> Outcome:
@@ -219,6 +245,7 @@ RUNNERS: dict[str, Callable[[TicketService, int, Form], Outcome]] = {
     "unlink": unlink,
     "merge": merge,
     "split": split,
+    "fields": free_fields,
     "lock": _simple("lock", "Ticket locked."),
     "unlock": _simple("unlock", "Ticket unlocked."),
     "watch": _simple("watch", "You watch this ticket."),

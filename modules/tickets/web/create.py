@@ -18,6 +18,10 @@ from flask import Response, request
 
 from goatkit.routing import handler
 from modules.tickets.actor import Actor
+from modules.tickets.changes import utc_now
+from modules.tickets.dynamic_fields_forms import posted as dynamic_posted
+from modules.tickets.dynamic_fields_forms import screen_fields
+from modules.tickets.dynamic_fields_screens import CREATE
 from modules.tickets.errors import TicketDenied, TicketError, TicketInvalid
 from modules.tickets.html import to_text
 from modules.tickets.tags import TagContext, replace_tags, user_data
@@ -72,10 +76,14 @@ def create() -> Response:
         address = Actor.agent(conn, agent_id()).address
         ticket = ticket_draft(conn, form)
         article = article_draft(conn, form, address)
-    if ticket is None or article is None:
+        shown = screen_fields(conn, CREATE[form.channel])
+    fields, field_problems, form.dynamic = dynamic_posted(shown, request.form, utc_now())
+    for name, message in field_problems.items():
+        form.add_error(name, message)
+    if ticket is None or article is None or field_problems:
         return _render(form, 422)
     try:
-        created = act(lambda service: service.create(ticket, article))
+        created = act(lambda service: service.create(ticket, article, fields))
     except TicketDenied as denied:
         form.add_error("queue", str(denied))
         return _render(form, 403)

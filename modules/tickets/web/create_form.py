@@ -20,7 +20,11 @@ from pydantic import ValidationError
 from sqlalchemy import Connection
 
 from modules.permissions.agent import agent_permissions
+from modules.tickets.changes import utc_now
 from modules.tickets.drafts import ArticleDraft, AttachmentDraft, TicketDraft, field_errors
+from modules.tickets.dynamic_fields_forms import defaults as dynamic_defaults
+from modules.tickets.dynamic_fields_forms import form_items, screen_fields
+from modules.tickets.dynamic_fields_screens import CREATE
 from modules.tickets.errors import TicketInvalid
 from modules.tickets.options import TicketOptions
 from modules.tickets.refs import Refs, StateRef
@@ -61,6 +65,7 @@ class CreateForm:
     channel: Channel
     values: dict[str, str]
     errors: dict[str, str] = field(default_factory=dict)
+    dynamic: dict[str, Any] = field(default_factory=dict)  # DynamicField_<Name>: the text(s) as typed
 
     def add_error(self, name: str, message: str) -> None:
         self.errors.setdefault(FIELD_OF.get(name, name), message)
@@ -77,7 +82,8 @@ def defaults(conn: Connection, channel: Channel) -> CreateForm:
     ):
         found = refs.find(kind, default)
         values[name] = str(found.id) if found else ""
-    return CreateForm(channel, values)
+    shown = screen_fields(conn, CREATE[channel])
+    return CreateForm(channel, values, dynamic=dynamic_defaults(shown, utc_now()))
 
 
 def posted(channel: Channel) -> CreateForm:
@@ -99,6 +105,7 @@ def choices(conn: Connection, user_id: int, form: CreateForm) -> dict[str, Any]:
         "types": queries.named(conn, "type"),
         "agents": queries.valid_agents(conn),
         "templates": queries.templates(conn, "Create", queue_id) + queries.templates(conn, kind, queue_id),
+        "dynamic_fields": form_items(screen_fields(conn, CREATE[form.channel]), form.dynamic),
         **service_context(
             conn,
             form.values["customer_user"],

@@ -12,7 +12,7 @@ page's search (``query``: its query string) under ``name``, ``POST /agent/search
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -24,6 +24,8 @@ from werkzeug.datastructures import MultiDict
 from goatkit.auth.identity import current_identity
 from goatkit.routing import handler
 from modules.permissions.agent import agent_permissions
+from modules.tickets.dynamic_fields import PREFIX
+from modules.tickets.dynamic_fields_forms import screen_fields
 from modules.tickets.refs import Refs
 from modules.tickets.search import SearchPage, search_tickets
 from modules.tickets.search_profiles import ProfileNotFound, delete_profile, list_profiles, load_profile, save_profile
@@ -45,15 +47,17 @@ class Criteria:
     text: dict[str, str]
     lists: dict[str, list[str]]
     sort: str
+    dynamic: dict[str, list[str]] = field(default_factory=dict)  # DynamicField_<Name>[.<Op>]: values
 
     @property
     def empty(self) -> bool:
-        return not any(self.text.values()) and not any(self.lists.values())
+        return not any(self.text.values()) and not any(self.lists.values()) and not any(self.dynamic.values())
 
     def as_query(self) -> dict[str, Any]:
         """The parameters of :meth:`TicketQuery.parse` (empty values left out)."""
         data: dict[str, Any] = {key: value for key, value in self.text.items() if value}
         data |= {key: values for key, values in self.lists.items() if values}
+        data |= {key: values if len(values) > 1 else values[0] for key, values in self.dynamic.items() if values}
         data["sort"] = self.sort
         return data
 
@@ -63,7 +67,12 @@ def criteria_from(args: Any) -> Criteria:
     text = {name: (args.get(name) or "").strip() for name in TEXT_FIELDS}
     lists = {name: [v for v in args.getlist(name) if v.strip()][:100] for name in LIST_FIELDS}
     sort = args.get("sort") if args.get("sort") in {key for key, _label in SORTS} else "id"
-    return Criteria(text, lists, str(sort))
+    dynamic = {
+        str(key): [v.strip() for v in args.getlist(key) if v.strip()][:100]
+        for key in list(args.keys())[:200]
+        if str(key).startswith(PREFIX)
+    }
+    return Criteria(text, lists, str(sort), dynamic)
 
 
 def choices(conn: Connection, user_id: int) -> dict[str, Any]:
@@ -77,6 +86,7 @@ def choices(conn: Connection, user_id: int) -> dict[str, Any]:
         "locks": queries.named(conn, "lock"),
         "agents": queries.valid_agents(conn),
         "sorts": SORTS,
+        "search_fields": [shown for shown, _how in screen_fields(conn, "AgentTicketSearch")],
     }
 
 
@@ -178,6 +188,9 @@ def query_args(query: TicketQuery) -> list[tuple[str, str]]:
             args.append((name, str(value)))
     for name in LIST_FIELDS:
         args.extend((name, str(value)) for value in getattr(query, name) or ())
+    for flt in query.dynamic_fields or ():  # as the form names them: Equals and Like plain, ranges with .<Op>
+        key = PREFIX + flt.name + ("" if flt.op in ("Equals", "Like") else f".{flt.op}")
+        args.extend((key, value) for value in flt.values)
     if query.sort != "id":
         args.append(("sort", query.sort))
     return args

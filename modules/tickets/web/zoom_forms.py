@@ -10,10 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from flask import request
 from sqlalchemy import Connection
 
 from modules.permissions.agent import agent_permissions, move_targets
 from modules.tickets.actor import Actor
+from modules.tickets.changes import utc_now
+from modules.tickets.dynamic_fields import PREFIX
+from modules.tickets.dynamic_fields_forms import FormField, current, defaults, form_items, screen_fields, typed_from
+from modules.tickets.dynamic_fields_screens import ACTIONS as SCREEN_OF
+from modules.tickets.dynamic_fields_screens import BY_NAME
 from modules.tickets.refs import Refs
 from modules.tickets.web import queries
 from modules.tickets.web.common import int_or_none
@@ -49,6 +55,7 @@ ACTIONS: dict[str, ActionInfo] = {
         ActionInfo("link", "Link", "rw"),
         ActionInfo("merge", "Merge", "rw"),
         ActionInfo("split", "Split", "rw"),
+        ActionInfo("fields", "Free fields", "rw"),
         ActionInfo("unlink", "Unlink", "rw", has_form=False),
         ActionInfo("lock", "Lock", "rw", has_form=False),
         ActionInfo("unlock", "Unlock", "rw", has_form=False),
@@ -76,6 +83,7 @@ FIELDS: dict[str, frozenset[str]] = {
     "link": frozenset({"tn", "type"}),
     "merge": frozenset({"tn"}),
     "split": frozenset({"title", "queue"}),
+    "fields": frozenset(),
 }
 
 
@@ -86,12 +94,13 @@ ALIASES = {"merge_into": "tn", "merge": "tn", "link": "tn", "template_id": "temp
 def form_errors(action: str, field: str, message: str) -> dict[str, str]:
     """``{field: message}`` when the form shows that field, else ``{"": message}`` (shown above the form)."""
     field = ALIASES.get(field, field)
-    return {field if field in FIELDS.get(action, ()) else "": message}
+    shown = field in FIELDS.get(action, ()) or (field.startswith(PREFIX) and action in SCREEN_OF)
+    return {field if shown else "": message}
 
 
 #: The buttons of the action bar, in order (split is offered on each article instead).
 BAR = ("reply", "forward", "note", "phone", "state", "pending", "close", "priority", "move", "owner")
-MORE = ("responsible", "customer", "title", "time", "link", "merge")
+MORE = ("responsible", "customer", "title", "time", "link", "merge", "fields")
 STATE_TYPES = {
     "state": None,
     "pending": ("pending reminder", "pending auto"),
@@ -136,7 +145,20 @@ def panel_context(conn: Connection, zoom: Zoom, action: str, user_id: int, value
         context |= _compose_context(conn, zoom, action, user_id, values)
     if action in ("reply", "note", "phone"):
         context["states"] = _states(conn, None)
+    if action in SCREEN_OF:
+        context["dynamic_fields"] = _dynamic_fields(conn, SCREEN_OF[action], ticket.id)
     return context
+
+
+def _dynamic_fields(conn: Connection, screen: str, ticket_id: int) -> list[FormField]:
+    """The screen's dynamic fields: as posted (a form shown again with an error), else the ticket's values (ticket
+    fields) and the configured defaults (article fields)."""
+    shown = screen_fields(conn, screen, BY_NAME[screen].objects)
+    if request.method == "POST":
+        return form_items(shown, typed_from(shown, request.form))
+    on_ticket = [(f, how) for f, how in shown if f.object_type == "Ticket"]
+    on_article = [(f, how) for f, how in shown if f.object_type == "Article"]
+    return form_items(shown, current(conn, on_ticket, ticket_id) | defaults(on_article, utc_now()))
 
 
 def _compose_context(conn: Connection, zoom: Zoom, action: str, user_id: int, values: dict[str, str]) -> dict[str, Any]:
