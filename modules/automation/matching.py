@@ -1,0 +1,152 @@
+"""A job's conditions as ONE indexed, permission-free query over tickets, read in keyset batches of ids.
+
+Every attribute condition becomes a WHERE clause on ``ticket`` (``queue_id IN (...)``, ``create_time <= ...``),
+the state types a join-free subquery on ``ticket_state``, the article texts (From, Subject, Body) an ``EXISTS`` on
+``article_data_mime``.  Texts match as OTRS's search does: ``outage`` matches anywhere, ignoring case, and ``*``
+is a wildcard; ticket number and customer fields match exactly unless they hold a ``*``.  Batches follow the
+primary key (``id > last ORDER BY id LIMIT n``), so a run never loads all tickets and never misses or repeats
+one while it changes them.  Permissions do not apply: OTRS's GenericAgent acts as the system.
+
+Example::
+
+    for ids in batches(conn, job.conditions, now, batch=200):
+        ...                                   # [12, 15, 31, ...], then the next 200 after 31
+    candidate_ids(conn, conditions, now, only_ticket_id=42)    # [42] or []
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, Connection, and_, exists, func, select, true
+
+from modules.automation.model import Conditions, TimePoint
+from modules.db.schema import metadata
+from modules.tickets.changes import to_epoch
+
+T = metadata.tables
+BATCH = 200
+
+
+def _pattern(value: str, *, contains: bool) -> str:
+    escaped = value.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_").replace("*", "%")
+    return f"%{escaped}%" if contains and not escaped.startswith("%") and not escaped.endswith("%") else escaped
+
+
+def _text(column: ColumnElement[str], value: str, *, contains: bool) -> ColumnElement[bool]:
+    if not contains and "*" not in value:
+        return func.lower(column) == value.strip().lower()
+    return func.lower(column).like(_pattern(value, contains=contains), escape="\\")
+
+
+def _time(column: ColumnElement[datetime], point: TimePoint, now: datetime) -> ColumnElement[bool]:
+    earliest, latest = point.bounds(now)
+    parts = [column >= earliest] if earliest is not None else []
+    return and_(*parts, *([column <= latest] if latest is not None else []))
+
+
+def _epoch(column: ColumnElement[int], point: TimePoint, now: datetime) -> ColumnElement[bool]:
+    earliest, latest = point.bounds(now)
+    parts = [column > 0]
+    if earliest is not None:
+        parts.append(column >= to_epoch(earliest))
+    if latest is not None:
+        parts.append(column <= to_epoch(latest))
+    return and_(*parts)
+
+
+def where(conditions: Conditions, now: datetime) -> list[ColumnElement[bool]]:
+    """The WHERE clauses of ``conditions`` on ``ticket`` at ``now``."""
+    ticket, state = T["ticket"], T["ticket_state"]
+    c = ticket.c
+    clauses: list[ColumnElement[bool]] = []
+    lists = (
+        (c.queue_id, conditions.queue_ids),
+        (c.ticket_state_id, conditions.state_ids),
+        (c.ticket_priority_id, conditions.priority_ids),
+        (c.type_id, conditions.type_ids),
+        (c.service_id, conditions.service_ids),
+        (c.sla_id, conditions.sla_ids),
+        (c.user_id, conditions.owner_ids),
+        (c.responsible_user_id, conditions.responsible_ids),
+        (c.ticket_lock_id, conditions.lock_ids),
+    )
+    clauses += [column.in_(values) for column, values in lists if values]
+    if conditions.state_type_ids:
+        clauses.append(c.ticket_state_id.in_(select(state.c.id).where(state.c.type_id.in_(conditions.state_type_ids))))
+    if conditions.ticket_number:
+        clauses.append(_text(c.tn, conditions.ticket_number, contains=False))
+    if conditions.title:
+        clauses.append(_text(c.title, conditions.title, contains=True))
+    if conditions.customer_id:
+        clauses.append(_text(c.customer_id, conditions.customer_id, contains=False))
+    if conditions.customer_user:
+        clauses.append(_text(c.customer_user_id, conditions.customer_user, contains=False))
+    if conditions.created:
+        clauses.append(_time(c.create_time, conditions.created, now))
+    if conditions.changed:
+        clauses.append(_time(c.change_time, conditions.changed, now))
+    if conditions.escalation:
+        clauses.append(_epoch(c.escalation_time, conditions.escalation, now))
+    article = _article_clause(conditions)
+    if article is not None:
+        clauses.append(article)
+    return clauses
+
+
+def _article_clause(conditions: Conditions) -> ColumnElement[bool] | None:
+    article, mime = T["article"], T["article_data_mime"]
+    texts = [
+        (mime.c.a_from, conditions.from_),
+        (mime.c.a_subject, conditions.subject),
+        (mime.c.a_body, conditions.body),
+    ]
+    wanted = [_text(column, value, contains=True) for column, value in texts if value]
+    if not wanted:
+        return None
+    return exists(
+        select(article.c.id)
+        .select_from(article.join(mime, mime.c.article_id == article.c.id))
+        .where(article.c.ticket_id == T["ticket"].c.id, *wanted)
+    )
+
+
+def candidate_ids(
+    conn: Connection,
+    conditions: Conditions,
+    now: datetime,
+    *,
+    after_id: int = 0,
+    limit: int = BATCH,
+    only_ticket_id: int | None = None,
+) -> list[int]:
+    """The ids of matching tickets after ``after_id``, ascending, at most ``limit``."""
+    ticket = T["ticket"]
+    query = select(ticket.c.id).where(ticket.c.id > after_id, *where(conditions, now))
+    if only_ticket_id is not None:
+        query = query.where(ticket.c.id == only_ticket_id)
+    return [int(i) for i in conn.execute(query.order_by(ticket.c.id).limit(limit)).scalars()]
+
+
+def batches(
+    conn: Connection, conditions: Conditions, now: datetime, *, batch: int = BATCH, only_ticket_id: int | None = None
+) -> Iterator[list[int]]:
+    """Keyset batches of matching ticket ids, until none is left."""
+    after = 0
+    while True:
+        ids = candidate_ids(conn, conditions, now, after_id=after, limit=batch, only_ticket_id=only_ticket_id)
+        if not ids:
+            return
+        yield ids
+        if len(ids) < batch:
+            return
+        after = ids[-1]
+
+
+def count(conn: Connection, conditions: Conditions, now: datetime) -> int:
+    """How many tickets match now (the admin preview)."""
+    ticket = T["ticket"]
+    return int(
+        conn.execute(select(func.count()).select_from(ticket).where(true(), *where(conditions, now))).scalar() or 0
+    )

@@ -1,0 +1,298 @@
+"""Jobs in OTRS's ``generic_agent_jobs`` table: one row per key and value, lists as several rows of one key.
+
+The keys are OTRS's (``Kernel/System/GenericAgent.pm``): ``Valid``, ``ScheduleDays``/``ScheduleHours``/
+``ScheduleMinutes``, ``EventValues``, ``QueueIDs``, ``StateIDs``, ``Title``, ``MIMEBase_Subject``, ``NewQueueID``,
+``NewNoteBody``, ``NewPendingTime`` + ``NewPendingTimeType``, ``NewDelete``, ``ScheduleLastRun`` ..., with the
+time conditions as OTRS's TimePoint keys (``TimeSearchType=TimePoint``, ``TicketCreateTimePoint``,
+``...PointStart``, ``...PointFormat``).  What OTRS has no key for is stored under ``Gotrs*`` keys OTRS ignores:
+the lambdas (``GotrsConditionLambda``), the acting user and the last run's outcome.
+
+``job_value`` is ``VARCHAR(200)``: a longer value (a lambda, a long note) is cut into pieces stored as ``Key``,
+``Key::2``, ``Key::3`` ... and joined when read (OTRS sees the first 200 characters).  Keys GOTRS does not know are
+kept and written back unchanged.
+
+Example::
+
+    save(conn, job)                       # insert (or replace, with old_name) all the job's rows
+    load(conn, "VIP outage")              # Job, or None
+    load_all(conn)                        # every job, one statement
+    record_run(conn, "VIP outage", run, now, schedule=True)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import Connection, delete, distinct, insert, select
+
+from modules.automation.model import Job, LastRun, TimePoint
+from modules.db.schema import metadata
+from modules.tickets.changes import to_epoch
+
+TABLE = metadata.tables["generic_agent_jobs"]
+VALUE_SIZE = 200
+MAX_FAILURES = 10
+PIECE = re.compile(r"^(?P<key>.+)::(?P<n>[0-9]{1,4})$")
+
+#: (OTRS key, model path, kind): kinds "ints" (a list), "int", "text", "bool".
+KEYS: tuple[tuple[str, str, str], ...] = (
+    ("ScheduleDays", "schedule_days", "ints"),
+    ("ScheduleHours", "schedule_hours", "ints"),
+    ("ScheduleMinutes", "schedule_minutes", "ints"),
+    ("EventValues", "events", "texts"),
+    ("GotrsUserID", "run_as", "int"),
+    ("TicketNumber", "conditions.ticket_number", "text"),
+    ("Title", "conditions.title", "text"),
+    ("CustomerID", "conditions.customer_id", "text"),
+    ("CustomerUserLogin", "conditions.customer_user", "text"),
+    ("MIMEBase_From", "conditions.from_", "text"),
+    ("MIMEBase_Subject", "conditions.subject", "text"),
+    ("MIMEBase_Body", "conditions.body", "text"),
+    ("QueueIDs", "conditions.queue_ids", "ints"),
+    ("StateIDs", "conditions.state_ids", "ints"),
+    ("StateTypeIDs", "conditions.state_type_ids", "ints"),
+    ("PriorityIDs", "conditions.priority_ids", "ints"),
+    ("TypeIDs", "conditions.type_ids", "ints"),
+    ("ServiceIDs", "conditions.service_ids", "ints"),
+    ("SLAIDs", "conditions.sla_ids", "ints"),
+    ("OwnerIDs", "conditions.owner_ids", "ints"),
+    ("ResponsibleIDs", "conditions.responsible_ids", "ints"),
+    ("LockIDs", "conditions.lock_ids", "ints"),
+    ("GotrsConditionLambda", "conditions.lambda_code", "text"),
+    ("NewQueueID", "actions.queue_id", "int"),
+    ("NewStateID", "actions.state_id", "int"),
+    ("NewPendingTime", "actions.pending_amount", "int"),
+    ("NewPendingTimeType", "actions.pending_unit", "int"),
+    ("NewPriorityID", "actions.priority_id", "int"),
+    ("NewOwnerID", "actions.owner_id", "int"),
+    ("NewResponsibleID", "actions.responsible_id", "int"),
+    ("NewLockID", "actions.lock_id", "int"),
+    ("NewTypeID", "actions.type_id", "int"),
+    ("NewTitle", "actions.title", "text"),
+    ("NewCustomerID", "actions.customer_id", "text"),
+    ("NewCustomerUserLogin", "actions.customer_user", "text"),
+    ("NewNoteSubject", "actions.note_subject", "text"),
+    ("NewNoteBody", "actions.note_body", "text"),
+    ("NewNoteFrom", "actions.note_from", "text"),
+    ("NewNoteIsVisibleForCustomer", "actions.note_visible", "bool"),
+    ("NewNoteTimeUnits", "actions.note_time_units", "float"),
+    ("NewSendNoNotification", "actions.send_no_notification", "bool"),
+    ("NewDelete", "actions.delete", "bool"),
+    ("GotrsActionLambda", "actions.lambda_code", "text"),
+)
+#: The TimePoint conditions: model field -> (OTRS search-type key, OTRS key prefix).
+TIME_KEYS = {
+    "created": ("TimeSearchType", "TicketCreateTime"),
+    "changed": ("ChangeTimeSearchType", "TicketChangeTime"),
+    "escalation": ("EscalationTimeSearchType", "TicketEscalationTime"),
+}
+RUN_KEYS = ("ScheduleLastRun", "ScheduleLastRunUnixTime")
+OUTCOME_KEYS = ("GotrsLastRun", "GotrsLastRunFailure")
+_KNOWN = {key for key, _path, _kind in KEYS} | {"Valid", *RUN_KEYS, *OUTCOME_KEYS}
+for _type_key, _prefix in TIME_KEYS.values():
+    _KNOWN |= {_type_key, *(f"{_prefix}{part}" for part in ("Point", "PointStart", "PointFormat"))}
+
+
+# --- rows <-> model --------------------------------------------------------------------------------------------
+
+
+def to_rows(job: Job) -> list[tuple[str, str]]:
+    """The job's (key, value) rows, without the run bookkeeping (``record_run`` writes that)."""
+    data = job.model_dump()
+    rows: list[tuple[str, str]] = [("Valid", "1" if job.valid else "0")]
+    for key, path, kind in KEYS:
+        value = _get(data, path)
+        if kind in {"ints", "texts"}:
+            rows.extend((key, str(item)) for item in value)
+        elif kind == "bool":
+            if value:
+                rows.append((key, "1"))
+        elif value is not None and not (path == "run_as" and value == 1):
+            if path == "actions.pending_unit" and not job.actions.pending_amount:
+                continue
+            rows.extend(_pieces(key, _text(value)))
+    for name, (type_key, prefix) in TIME_KEYS.items():
+        point: TimePoint | None = getattr(job.conditions, name)
+        if point is not None:
+            rows += [(type_key, "TimePoint"), (f"{prefix}Point", str(point.amount))]
+            rows += [(f"{prefix}PointStart", point.start), (f"{prefix}PointFormat", point.unit)]
+    for key, values in sorted(job.unknown.items()):
+        rows.extend((key, value) for value in values)
+    return rows
+
+
+def from_rows(name: str, rows: Iterable[tuple[str, str | None]]) -> Job:
+    """The job stored in ``rows`` (raises ValidationError for a job GOTRS cannot read)."""
+    values = _collect(rows)
+    data: dict[str, Any] = {"name": name, "conditions": {}, "actions": {}, "unknown": {}}
+    data["valid"] = (values.pop("Valid", ["1"]) or ["1"])[-1] not in ("0", "")
+    for key, path, kind in KEYS:
+        found = values.pop(key, None)
+        if found:
+            _put(data, path, _parse(found, kind))
+    for field, (type_key, prefix) in TIME_KEYS.items():
+        search_type = (values.pop(type_key, None) or [""])[-1]
+        parts = [(values.pop(f"{prefix}{part}", None) or [""])[-1] for part in ("Point", "PointStart", "PointFormat")]
+        if search_type == "TimePoint" and parts[0].isdigit() and int(parts[0]) > 0:
+            data["conditions"][field] = {"amount": int(parts[0]), "start": parts[1] or "Before", "unit": parts[2]}
+        elif search_type not in ("", "None"):
+            data["unknown"][type_key] = [search_type]
+    data["last_run"] = _last_run(values)
+    data["unknown"].update({key: found for key, found in values.items() if key not in _KNOWN})
+    return Job.model_validate(data)
+
+
+def _collect(rows: Iterable[tuple[str, str | None]]) -> dict[str, list[str]]:
+    plain: dict[str, list[str]] = {}
+    pieces: dict[str, dict[int, str]] = {}
+    for key, value in rows:
+        match = PIECE.match(key)
+        if match:
+            pieces.setdefault(match["key"], {})[int(match["n"])] = value or ""
+        else:
+            plain.setdefault(key, []).append(value or "")
+    for key, more in pieces.items():
+        if plain.get(key):
+            plain[key][-1] += "".join(more[n] for n in sorted(more))
+    return plain
+
+
+def _pieces(key: str, text: str) -> list[tuple[str, str]]:
+    chunks = [text[i : i + VALUE_SIZE] for i in range(0, len(text), VALUE_SIZE)] or [""]
+    return [(key, chunks[0])] + [(f"{key}::{n}", chunk) for n, chunk in enumerate(chunks[1:], start=2)]
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _parse(found: list[str], kind: str) -> Any:  # noqa: PLR0911 - one return per kind
+    if kind == "ints":
+        return [int(v) for v in found if v.strip().lstrip("-").isdigit()]
+    if kind == "texts":
+        return [v for v in found if v]
+    last = found[-1]
+    if kind == "bool":
+        return last not in ("", "0")
+    if kind == "int":
+        return int(last) if last.strip().lstrip("-").isdigit() else None
+    if kind == "float":
+        try:
+            return float(last.replace(",", ".")) or None
+        except ValueError:
+            return None
+    return last
+
+
+def _last_run(values: dict[str, list[str]]) -> dict[str, Any]:
+    stamp = (values.get("ScheduleLastRun") or [""])[-1]
+    summary = dict(part.split("=", 1) for part in (values.get("GotrsLastRun") or [""])[-1].split(";") if "=" in part)
+    at = summary.get("at") or stamp
+    return {
+        "at": _moment(at),
+        "scheduled_at": _moment(stamp),
+        "trigger": summary.get("trigger", "schedule" if stamp else ""),
+        "matched": int(summary.get("matched", "0") or 0),
+        "changed": int(summary.get("changed", "0") or 0),
+        "failed": int(summary.get("failed", "0") or 0),
+        "stopped": summary.get("stopped") or None,
+        "failures": values.get("GotrsLastRunFailure", []),
+    }
+
+
+def _moment(text: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def _get(data: dict[str, Any], path: str) -> Any:
+    for part in path.split("."):
+        data = data[part]
+    return data
+
+
+def _put(data: dict[str, Any], path: str, value: Any) -> None:
+    *parents, last = path.split(".")
+    for part in parents:
+        data = data.setdefault(part, {})
+    data[last] = value
+
+
+# --- the table -------------------------------------------------------------------------------------------------
+
+
+def names(conn: Connection) -> list[str]:
+    """Every job name (OTRS's JobList), sorted."""
+    return sorted(str(n) for n in conn.execute(select(distinct(TABLE.c.job_name))).scalars())
+
+
+def raw(conn: Connection, name: str | None = None) -> dict[str, list[tuple[str, str | None]]]:
+    """The rows of one job (or of all), by job name, in one statement."""
+    query = select(TABLE.c.job_name, TABLE.c.job_key, TABLE.c.job_value)
+    if name is not None:
+        query = query.where(TABLE.c.job_name == name)
+    found: dict[str, list[tuple[str, str | None]]] = {}
+    for job_name, key, value in conn.execute(query):
+        found.setdefault(job_name, []).append((key, value))
+    return found
+
+
+def load(conn: Connection, name: str) -> Job | None:
+    """The job named ``name``, or None."""
+    rows = raw(conn, name).get(name)
+    return from_rows(name, rows) if rows else None
+
+
+def load_all(conn: Connection, on_error: Callable[[str, str], None] | None = None) -> list[Job]:
+    """Every job GOTRS can read, by name; ``on_error(name, message)`` hears of the others."""
+    jobs = []
+    for name, rows in sorted(raw(conn).items()):
+        try:
+            jobs.append(from_rows(name, rows))
+        except ValidationError as error:
+            if on_error is not None:
+                on_error(name, f"The stored job cannot be read: {error.errors()[0]['msg']}")
+    return jobs
+
+
+def exists(conn: Connection, name: str) -> bool:
+    return conn.execute(select(TABLE.c.job_name).where(TABLE.c.job_name == name).limit(1)).first() is not None
+
+
+def save(conn: Connection, job: Job, *, old_name: str | None = None) -> None:
+    """Write the job's rows (replacing those of ``old_name``, the name it had, when editing); the last run's
+    bookkeeping stays with the job."""
+    keep: list[tuple[str, str | None]] = []
+    if old_name is not None:
+        keep = [(k, v) for k, v in raw(conn, old_name).get(old_name, []) if k in RUN_KEYS or k in OUTCOME_KEYS]
+        conn.execute(delete(TABLE).where(TABLE.c.job_name == old_name))
+    rows = [{"job_name": job.name, "job_key": k, "job_value": v} for k, v in [*to_rows(job), *keep]]
+    conn.execute(insert(TABLE), rows)
+
+
+def remove(conn: Connection, name: str) -> bool:
+    """Delete the job (OTRS's JobDelete); False when there was none."""
+    return bool(conn.execute(delete(TABLE).where(TABLE.c.job_name == name)).rowcount)
+
+
+def record_run(conn: Connection, name: str, run: LastRun, *, schedule: bool) -> None:
+    """Keep the outcome of a run under the job (``schedule``: also OTRS's ScheduleLastRun keys, which decide when
+    the job is next due; event runs leave them alone)."""
+    keys = [*OUTCOME_KEYS, *(RUN_KEYS if schedule else ())]
+    conn.execute(delete(TABLE).where(TABLE.c.job_name == name, TABLE.c.job_key.in_(keys)))
+    at = run.at or datetime.now()
+    summary = f"at={at.isoformat(sep=' ')};trigger={run.trigger};matched={run.matched};changed={run.changed}"
+    summary += f";failed={run.failed}" + (f";stopped={run.stopped}" if run.stopped else "")
+    rows = [("GotrsLastRun", summary[:VALUE_SIZE])]
+    rows += [("GotrsLastRunFailure", reason[:VALUE_SIZE]) for reason in run.failures[:MAX_FAILURES]]
+    if schedule:
+        rows += [("ScheduleLastRun", at.strftime("%Y-%m-%d %H:%M:%S")), ("ScheduleLastRunUnixTime", str(to_epoch(at)))]
+    conn.execute(insert(TABLE), [{"job_name": name, "job_key": k, "job_value": v} for k, v in rows])

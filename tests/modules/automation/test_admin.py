@@ -1,0 +1,168 @@
+"""The automation admin screens: admins only, create with validation errors beside the fields, preview, run, delete."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask.testing import FlaskClient
+
+from goatkit.passwords import hash_password
+from modules.automation.model import Actions, Conditions, Job
+from tests.modules.auth import ADMIN, ADMIN_PW
+from tests.modules.automation.world import Auto, T
+
+PASSWORD = "Agent-Pw-123"
+HTMX = {"HX-Request": "true"}
+
+
+def signed_in(auto: Auto, login: str, password: str) -> tuple[FlaskClient, str]:
+    client = auto.desk.client()
+    assert auto.desk.browser_login(client, login, password).status_code in (302, 303)
+    return client, auto.desk.page_csrf(client)
+
+
+def admin(auto: Auto) -> tuple[FlaskClient, str]:
+    return signed_in(auto, ADMIN, ADMIN_PW)
+
+
+def plain_agent(auto: Auto) -> tuple[FlaskClient, str]:
+    user_id = auto.agent()
+    with auto.engine.begin() as conn:
+        conn.execute(T["users"].update().where(T["users"].c.id == user_id).values(pw=hash_password(PASSWORD)))
+        login = conn.execute(T["users"].select().where(T["users"].c.id == user_id)).mappings().one()["login"]
+    return signed_in(auto, login, PASSWORD)
+
+
+def error_beside(page: str, field: str) -> str:
+    found = re.search(rf'data-error="{re.escape(field)}">([^<]*)<', page)
+    assert found, f"no error beside {field}: " + re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))[-600:]
+    return found.group(1).replace("&#39;", "'")
+
+
+def form(csrf: str, **values: Any) -> dict[str, Any]:
+    return {"csrf_token": csrf, "valid": "1", **values}
+
+
+def test_only_admins_reach_the_screens(auto: Auto) -> None:
+    client, csrf = plain_agent(auto)
+    assert client.get("/admin/automation").status_code == 403
+    refused = client.post("/admin/automation/save", data=form(csrf, name="Sneaky", **{"actions.priority_id": "5"}))
+    assert refused.status_code == 403
+    with auto.engine.connect() as conn:
+        assert conn.execute(T["generic_agent_jobs"].select()).first() is None
+    assert auto.desk.client().get("/admin/automation").status_code in (302, 303, 401)  # not signed in
+
+
+def test_create_edit_and_list(auto: Auto) -> None:
+    queue = auto.queue()
+    client, csrf = admin(auto)
+    page = client.get("/admin/automation/new").get_data(as_text=True)
+    assert 'name="conditions.lambda_code"' in page and 'name="actions.lambda_code"' in page
+    values = form(
+        csrf,
+        name="VIP outage",
+        events=["TicketCreate"],
+        **{
+            "conditions.queue_ids": [str(queue)],
+            "conditions.subject": "outage",
+            "conditions.lambda_code": "return item.priority !== '5 very high';",
+            "actions.priority_id": "5",
+            "actions.note_body": "Raised by automation.",
+        },
+    )
+    saved = client.post("/admin/automation/save", data=values)
+    assert saved.status_code == 303 and saved.headers["Location"].endswith("/admin/automation")
+    job = auto.load("VIP outage")
+    assert job.events == ["TicketCreate"] and job.conditions.queue_ids == [queue] and job.actions.priority_id == 5
+    listing = client.get("/admin/automation").get_data(as_text=True)
+    assert 'data-job="VIP outage"' in listing and "On TicketCreate" in listing and "never" in listing
+    edit = client.get("/admin/automation/edit?name=VIP+outage").get_data(as_text=True)
+    assert 'value="outage"' in edit and 'name="original_name" value="VIP outage"' in edit
+    renamed = client.post(
+        "/admin/automation/save", data={**values, "name": "VIP outages", "original_name": "VIP outage"}
+    )
+    assert renamed.status_code == 303
+    assert auto.load("VIP outages").conditions.subject == "outage"
+    with auto.engine.connect() as conn:
+        names = {
+            r[0]
+            for r in conn.execute(
+                T["generic_agent_jobs"].select().with_only_columns(T["generic_agent_jobs"].c.job_name)
+            )
+        }
+    assert names == {"VIP outages"}
+
+
+def test_validation_errors_beside_the_fields(auto: Auto) -> None:
+    auto.save(Job(name="Taken", events=["TicketCreate"], actions=Actions(priority_id=2)))
+    client, csrf = admin(auto)
+    values = form(
+        csrf,
+        name="Taken",
+        **{
+            "conditions.queue_ids": ["999999"],
+            "conditions.lambda_code": "return item.queue ===;",
+            "conditions.created.amount": "0",
+            "actions.state_id": str(auto.id_of("ticket_state", "pending reminder")),
+        },
+    )
+    answer = client.post("/admin/automation/save", data=values)
+    assert answer.status_code == 422
+    page = answer.get_data(as_text=True)
+    assert error_beside(page, "name") == "A job named 'Taken' already exists."
+    assert error_beside(page, "conditions.queue_ids") == "Choose from the list."
+    assert error_beside(page, "conditions.lambda_code") == "Syntax error at line 1, column 22: Unexpected token."
+    assert error_beside(page, "conditions.created.amount") == "Give at least 1."
+    half = form(csrf, name="Half", schedule_days=["1"], **{"conditions.title": "x", "actions.priority_id": "2"})
+    schedule = client.post("/admin/automation/save", data=half).get_data(as_text=True)
+    assert error_beside(schedule, "schedule") == "A schedule needs days, hours and minutes (or none of them)."
+    empty = client.post("/admin/automation/save", data=form(csrf, name="Nothing"))
+    assert error_beside(empty.get_data(as_text=True), "actions") == "Choose at least one action."
+    pending = client.post(
+        "/admin/automation/save",
+        data=form(csrf, name="Pending", events=["TicketCreate"], **{"actions.state_id": values["actions.state_id"]}),
+    )
+    assert (
+        error_beside(pending.get_data(as_text=True), "actions.pending_amount")
+        == "A pending state needs a pending time."
+    )
+    assert auto.load("Taken").actions.priority_id == 2  # unchanged
+
+
+def test_preview_counts_matches_without_changing_anything(auto: Auto) -> None:
+    queue = auto.queue()
+    first, second = auto.ticket(queue, "Mail outage"), auto.ticket(queue, "Printer")
+    client, csrf = admin(auto)
+    data = form(csrf, **{"conditions.queue_ids": [str(queue)], "conditions.title": "outage"})
+    answer = client.post("/admin/automation/preview", data=data, headers=HTMX)
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 200 and "1 ticket matches now." in page
+    tn = auto.row(first)["tn"]  # type: ignore[index]
+    assert tn in page and auto.row(second)["tn"] not in page  # type: ignore[index]
+    none = client.post("/admin/automation/preview", data=form(csrf), headers=HTMX).get_data(as_text=True)
+    assert "Choose at least one condition to see which tickets match." in none
+    broken = form(csrf, **{"conditions.queue_ids": [str(queue)], "conditions.lambda_code": "throw new Error('x');"})
+    failed = client.post("/admin/automation/preview", data=broken, headers=HTMX).get_data(as_text=True)
+    assert "0 tickets match now." in failed and "The lambda failed" in failed
+    assert auto.history(first)[-1][0] == "PhoneCallCustomer"  # nothing changed
+
+
+def test_run_now_and_delete(auto: Auto) -> None:
+    queue = auto.queue()
+    ticket = auto.ticket(queue)
+    auto.save(Job(name="Now", conditions=Conditions(queue_ids=[queue]), actions=Actions(priority_id=4)))
+    client, csrf = admin(auto)
+    ran = client.post("/admin/automation/run", data={"csrf_token": csrf, "name": "Now"})
+    assert ran.status_code == 303
+    assert auto.row(ticket)["ticket_priority_id"] == 4  # type: ignore[index]
+    listing = client.get("/admin/automation").get_data(as_text=True)
+    assert "Job &#39;Now&#39; ran: 1 matched, 1 changed, 0 failed." in listing
+    assert "1 matched, 1 changed, 0 failed" in listing
+    assert client.post("/admin/automation/delete", data={"csrf_token": csrf, "name": "Now"}).status_code == 303
+    with auto.engine.connect() as conn:
+        assert conn.execute(T["generic_agent_jobs"].select()).first() is None
+    missing = client.post(
+        "/admin/automation/run", data={"csrf_token": csrf, "name": "Now"}, headers={"Accept": "application/json"}
+    )
+    assert missing.status_code == 404

@@ -1,0 +1,145 @@
+"""Jobs as OTRS stores them (generic_agent_jobs key/value rows), validation, and the schedule grid."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from pydantic import ValidationError
+
+from modules.automation.model import Actions, Conditions, Job, TimePoint, error_messages
+from modules.automation.schedule import GRACE, describe, is_due, latest_point
+from modules.automation.storage import from_rows, to_rows
+
+LONG_LAMBDA = "// " + "x" * 450 + "\nreturn item.queue === 'Raw';"
+
+
+def full_job() -> Job:
+    return Job(
+        name="VIP outage",
+        schedule_days=[1, 5],
+        schedule_hours=[8, 17],
+        schedule_minutes=[0, 30],
+        events=["TicketCreate", "ArticleCreate"],
+        run_as=7,
+        conditions=Conditions(
+            queue_ids=[2, 4],
+            state_type_ids=[1, 2],
+            title="outage",
+            subject="down*",
+            customer_id="ACME",
+            created=TimePoint(start="Before", amount=2, unit="hour"),
+            escalation=TimePoint(start="Next", amount=30, unit="minute"),
+            lambda_code=LONG_LAMBDA,
+        ),
+        actions=Actions(
+            priority_id=5,
+            state_id=6,
+            pending_amount=3,
+            pending_unit=86400,
+            note_body="Escalated.\n" + "y" * 300,
+            note_subject="Auto",
+            lock_id=2,
+            delete=False,
+        ),
+        unknown={"SearchInArchive": ["AllTickets"]},
+    )
+
+
+def test_rows_use_otrs_keys_and_round_trip() -> None:
+    job = full_job()
+    rows = to_rows(job)
+    assert ("Valid", "1") in rows
+    assert [v for k, v in rows if k == "QueueIDs"] == ["2", "4"]
+    assert [v for k, v in rows if k == "EventValues"] == ["ArticleCreate", "TicketCreate"]
+    assert [v for k, v in rows if k == "ScheduleDays"] == ["1", "5"]
+    assert ("NewPriorityID", "5") in rows and ("NewStateID", "6") in rows and ("NewLockID", "2") in rows
+    assert ("NewPendingTime", "3") in rows and ("NewPendingTimeType", "86400") in rows
+    assert ("Title", "outage") in rows and ("MIMEBase_Subject", "down*") in rows and ("CustomerID", "ACME") in rows
+    assert ("TimeSearchType", "TimePoint") in rows and ("TicketCreateTimePoint", "2") in rows
+    assert ("TicketCreateTimePointStart", "Before") in rows and ("TicketCreateTimePointFormat", "hour") in rows
+    assert ("EscalationTimeSearchType", "TimePoint") in rows and ("TicketEscalationTimePointStart", "Next") in rows
+    assert ("GotrsUserID", "7") in rows and ("SearchInArchive", "AllTickets") in rows
+    assert all(len(value) <= 200 for _key, value in rows)  # VARCHAR(200): long values are split
+    assert [k for k, _v in rows if k.startswith("GotrsConditionLambda")] == [
+        "GotrsConditionLambda",
+        "GotrsConditionLambda::2",
+        "GotrsConditionLambda::3",
+    ]
+    back = from_rows(job.name, reversed(rows))  # the database returns rows in any order
+    assert back.model_dump(exclude={"last_run"}) == job.model_dump(exclude={"last_run"})
+
+
+def test_an_otrs_job_reads_and_unsupported_settings_are_named() -> None:
+    rows = [
+        ("Valid", "1"),
+        ("ScheduleDays", "1"),
+        ("ScheduleHours", "10"),
+        ("ScheduleMinutes", "0"),
+        ("StateIDs", "1"),
+        ("StateIDs", "4"),
+        ("NewNoteBody", "Checked by the agent."),
+        ("NewNoteSubject", "Check"),
+        ("ScheduleLastRun", "2024-03-15 10:00:02"),
+        ("ScheduleLastRunUnixTime", "1710496802"),
+        ("TicketCreateTimeTimePoint", "1"),
+        ("ChangeTimeSearchType", "TimeSlot"),
+        ("TicketChangeTimeStartDay", "3"),
+        ("NewModule", ""),
+    ]
+    job = from_rows("Nightly", rows)
+    assert job.conditions.state_ids == [1, 4] and job.actions.note_body == "Checked by the agent."
+    assert job.last_run.scheduled_at == datetime(2024, 3, 15, 10, 0, 2)
+    assert job.unsupported() == ["ChangeTimeSearchType", "TicketChangeTimeStartDay", "TicketCreateTimeTimePoint"]
+    assert ("NewModule", "") in to_rows(job)  # kept as it was
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        ({"name": " "}, "name", "The name is empty."),
+        ({"schedule_days": [1]}, "schedule", "A schedule needs days, hours and minutes (or none of them)."),
+        (
+            {"schedule_days": [1], "schedule_hours": [2], "schedule_minutes": [0], "conditions": {}},
+            "conditions",
+            "A scheduled job needs at least one condition, or it would change every ticket.",
+        ),
+        ({"actions": {}}, "actions", "Choose at least one action."),
+        ({"events": ["TicketExplode"]}, "events", "There is no ticket event 'TicketExplode'."),
+        ({"schedule_hours": [24]}, "schedule_hours", "24 is not a hour (0 to 23)."),
+        ({"actions": {"note_subject": "Hi", "priority_id": 2}}, "actions.note_body", "A note needs a body."),
+        ({"actions": {"priority_id": "high"}}, "actions.priority_id", "Give a whole number."),
+        ({"conditions": {"created": {"amount": 0}}}, "conditions.created.amount", "Give at least 1."),
+    ],
+)
+def test_validation_names_the_field(data: dict[str, object], field: str, message: str) -> None:
+    values = {"name": "Job", "conditions": {"queue_ids": [2]}, "actions": {"priority_id": 5}, **data}
+    with pytest.raises(ValidationError) as caught:
+        Job.model_validate(values)
+    assert error_messages(caught.value)[field] == message
+
+
+def _scheduled(**last: object) -> Job:
+    job = Job(
+        name="Twice a day",
+        schedule_days=[5],  # Friday
+        schedule_hours=[10, 16],
+        schedule_minutes=[0, 30],
+        conditions=Conditions(queue_ids=[2]),
+        actions=Actions(priority_id=5),
+    )
+    return job.model_copy(update={"last_run": job.last_run.model_copy(update=last)})
+
+
+def test_schedule_grid_and_due() -> None:
+    friday = datetime(2024, 3, 15, 10, 7)  # 2024-03-15 is a Friday
+    assert latest_point(_scheduled(), friday) == datetime(2024, 3, 15, 10, 0)
+    assert latest_point(_scheduled(), datetime(2024, 3, 15, 9, 59)) == datetime(2024, 3, 8, 16, 30)
+    assert latest_point(_scheduled(), datetime(2024, 3, 18, 8, 0)) == datetime(2024, 3, 15, 16, 30)
+    assert is_due(_scheduled(), friday)  # never ran, point within the grace
+    assert not is_due(_scheduled(), datetime(2024, 3, 15, 10, 0) + GRACE + GRACE)  # never ran, point long ago
+    assert not is_due(_scheduled(scheduled_at=datetime(2024, 3, 15, 10, 0, 5)), friday)  # ran at that point
+    assert is_due(_scheduled(scheduled_at=datetime(2024, 3, 15, 9, 0)), friday)
+    assert is_due(_scheduled(scheduled_at=datetime(2024, 3, 1)), datetime(2024, 3, 16, 3, 0))  # catches up once
+    assert not is_due(_scheduled().model_copy(update={"valid": False}), friday)
+    assert describe(_scheduled()) == "Fri at 10:00, 10:30, 16:00, 16:30"

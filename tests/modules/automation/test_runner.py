@@ -1,0 +1,267 @@
+"""Running jobs: conditions, actions (OTRS history), lambdas and their failures, delete, schedule, events, loops."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import update
+
+from modules.automation import matching
+from modules.automation.model import Actions, Conditions, Job, TimePoint
+from modules.tickets import maintenance
+from modules.tickets.changes import to_epoch
+from tests.modules.automation.world import NOW, Auto, T
+
+VIP = """
+var company = db.queryRow("SELECT comments FROM customer_company WHERE customer_id = ?", item.customer_id);
+return !!company && /VIP/.test(company.comments || '') && /outage/i.test(item.subject);
+"""
+
+
+def job(name: str, queue: int, **parts: Any) -> Job:
+    conditions = parts.pop("conditions", {})
+    actions = parts.pop("actions", {"priority_id": 5})
+    return Job.model_validate(
+        {"name": name, "conditions": {"queue_ids": [queue], **conditions}, "actions": actions, **parts}
+    )
+
+
+def test_each_condition_kind_matches_in_keyset_batches(auto: Auto) -> None:
+    queue, other = auto.queue(), auto.queue()
+    outage = auto.ticket(queue, "Mail outage", subject="Nothing works", customer_id="ACME")
+    down = auto.ticket(queue, "Printer", subject="Server DOWN since noon", customer_id="acme")
+    closed = auto.ticket(queue, "Old outage", customer_id="Other")
+    auto.act("set_state", closed, "closed successful")
+    auto.ticket(other, "Mail outage")
+    with auto.engine.connect() as conn:
+
+        def ids(**conditions: object) -> list[int]:
+            found = Conditions.model_validate({"queue_ids": [queue], **conditions})
+            return [i for batch in matching.batches(conn, found, NOW, batch=1) for i in batch]
+
+        assert ids() == [outage, down, closed]
+        assert ids(title="OUTAGE") == [outage, closed]
+        assert ids(subject="down") == [down] and ids(subject="serv*noon") == [down]
+        assert ids(customer_id="acme") == [outage, down] and ids(customer_id="ACM*") == [outage, down]
+        assert ids(state_type_ids=[3]) == [closed]  # closed
+        assert ids(state_ids=[1], priority_ids=[3], lock_ids=[1], owner_ids=[1]) == [outage, down]
+        assert ids(body="it jams") == [outage, down, closed]
+        assert ids(created={"start": "Before", "amount": 5, "unit": "minute"}) == []  # created now (real clock)
+        later = datetime.now() + timedelta(hours=1)
+        created = TimePoint(start="Before", amount=30, unit="minute")
+        found = Conditions(queue_ids=[queue], created=created)
+        assert [i for b in matching.batches(conn, found, later) for i in b] == [outage, down, closed]
+        assert matching.count(conn, Conditions(queue_ids=[queue], title="outage"), NOW) == 2
+
+
+def test_static_actions_write_otrs_history_as_user_1_and_keep_the_outcome(auto: Auto) -> None:
+    queue, target = auto.queue(), auto.queue()
+    agent = auto.agent()
+    ticket = auto.ticket(queue)
+    pending = auto.id_of("ticket_state", "pending reminder")
+    actions = {
+        "queue_id": target,
+        "note_body": "Moved by the rule.",
+        "note_subject": "Rule",
+        "state_id": pending,
+        "pending_amount": 2,
+        "pending_unit": 3600,
+        "priority_id": 4,
+        "owner_id": agent,
+        "responsible_id": agent,
+        "lock_id": 2,
+        "title": "Printer (triaged)",
+    }
+    result = auto.run(auto.save(job("Triage", queue, actions=actions)), trigger="manual")
+    assert (result.matched, result.changed, result.failed) == (1, [ticket], [])
+    row = auto.row(ticket)
+    assert row is not None
+    assert (row["queue_id"], row["ticket_state_id"], row["ticket_priority_id"]) == (target, pending, 4)
+    assert (row["user_id"], row["responsible_user_id"], row["ticket_lock_id"]) == (agent, agent, 2)
+    assert row["until_time"] == to_epoch(NOW + timedelta(hours=2))
+    names = [name for name, _ in auto.history(ticket)]
+    assert names[2:] == [  # after NewTicket and the phone call: OTRS's GenericAgent order
+        "Move",
+        "AddNote",
+        "StateUpdate",
+        "SetPendingTime",
+        "TitleUpdate",
+        "PriorityUpdate",
+        "OwnerUpdate",
+        "ResponsibleUpdate",
+        "Lock",
+        "Misc",
+    ]
+    assert ("AddNote", "Generic Agent note added.") in auto.history(ticket)
+    assert ("SetPendingTime", "%%2024-03-15 14:00") in auto.history(ticket)
+    last = auto.load("Triage").last_run
+    assert (last.trigger, last.matched, last.changed, last.failed) == ("manual", 1, 1, 0)
+    assert last.scheduled_at == NOW
+    again = auto.run(auto.load("Triage"))
+    assert again.matched == 0  # the ticket left the queue
+
+
+def test_vip_outage_lambda_condition(auto: Auto) -> None:
+    queue = auto.queue()
+    auto.insert(
+        "customer_company",
+        customer_id="VIPCO",
+        name="VIP Corp",
+        comments="VIP since 2019",
+        valid_id=1,
+        create_time=NOW,
+        create_by=1,
+        change_time=NOW,
+        change_by=1,
+    )
+    vip = auto.ticket(queue, "Help", subject="Total OUTAGE", customer_id="VIPCO")
+    vip_other = auto.ticket(queue, "Help", subject="Question", customer_id="VIPCO")
+    plain = auto.ticket(queue, "Help", subject="outage too", customer_id="ACME")
+    rule = auto.save(job("VIP outage", queue, conditions={"lambda_code": VIP}))
+    result = auto.run(rule)
+    assert (result.matched, result.changed, result.failed) == (1, [vip], [])
+    assert [auto.row(t)["ticket_priority_id"] for t in (vip, vip_other, plain)] == [5, 3, 3]  # type: ignore[index]
+    assert auto.history(vip)[-1] == ("PriorityUpdate", "%%3 normal%%3%%5 very high%%5")
+
+
+def test_lambda_actions_and_their_failures(auto: Auto) -> None:
+    queue, target = auto.queue(), auto.queue()
+    names = ["good", "throw", "loop", "bad key", "not object", "bad queue", "nothing"]
+    tickets = {name: auto.ticket(queue, name) for name in names}
+    code = f"""
+    if (item.title === 'throw') throw new Error('no way');
+    if (item.title === 'loop') {{ while (true) {{}} }}
+    if (item.title === 'bad key') return {{colour: 'red'}};
+    if (item.title === 'not object') return 42;
+    if (item.title === 'bad queue') return {{queue: 'No such queue'}};
+    if (item.title === 'nothing') return null;
+    return {{queue: {target}, priority: '4 high', note: {{subject: 'Lambda', body: 'Seen ' + item.queue}}}};
+    """
+    rule = auto.save(job("Lambda", queue, actions={"lambda_code": code}))
+    result = auto.run(rule)
+    assert result.matched == len(names) and result.changed == [tickets["good"]]
+    causes = {f.ticket_id: f.cause for f in result.failed}
+    assert causes[tickets["throw"]].startswith("The lambda failed: ") and "no way" in causes[tickets["throw"]]
+    assert "Timed out" in causes[tickets["loop"]]
+    assert causes[tickets["bad key"]].startswith("The lambda action returned an unknown change 'colour'")
+    assert causes[tickets["not object"]] == "The lambda action returned 42, not an object of changes."
+    assert causes[tickets["bad queue"]] == "There is no queue 'No such queue'."
+    assert tickets["nothing"] not in causes
+    good = auto.row(tickets["good"])
+    assert good is not None and (good["queue_id"], good["ticket_priority_id"]) == (target, 4)
+    assert auto.row(tickets["bad queue"])["queue_id"] == queue  # type: ignore[index]
+    last = auto.load("Lambda").last_run
+    assert (last.matched, last.changed, last.failed) == (7, 1, 5)
+    assert any("no way" in reason for reason in last.failures)
+
+
+def test_lambda_condition_failures_skip_only_that_ticket(auto: Auto) -> None:
+    queue = auto.queue()
+    bad = auto.ticket(queue, "loop")
+    good = auto.ticket(queue, "fine")
+    odd = auto.ticket(queue, "odd")
+    code = "if (item.title === 'loop') { while (true) {} } return item.title === 'odd' ? 'yes' : true;"
+    result = auto.run(auto.save(job("Cond", queue, conditions={"lambda_code": code})))
+    assert result.changed == [good]
+    causes = {f.ticket_id: f.cause for f in result.failed}
+    assert "Timed out" in causes[bad]
+    assert causes[odd] == "The lambda condition returned 'yes', not true or false."
+
+
+def test_refused_actions_and_vanished_tickets_are_skipped_with_the_reason(auto: Auto) -> None:
+    queue = auto.queue()
+    no_keys = auto.agent(grants={})
+    first, second = auto.ticket(queue), auto.ticket(queue)
+    rule = auto.save(job("Owner", queue, actions={"owner_id": no_keys, "priority_id": 4}))
+    result = auto.run(rule)
+    assert result.changed == [] and len(result.failed) == 2
+    assert result.failed[0].cause == _not_owner(auto, no_keys, queue)
+    assert auto.row(first)["ticket_priority_id"] == 3  # type: ignore[index]  # the savepoint rolled it all back
+    assert second in [f.ticket_id for f in result.failed]
+
+
+def test_delete_removes_the_ticket_and_its_rows(auto: Auto) -> None:
+    queue = auto.queue()
+    doomed, kept = auto.ticket(queue, "spam"), auto.ticket(queue, "real")
+    result = auto.run(auto.save(job("Spam", queue, conditions={"title": "spam"}, actions={"delete": True})))
+    assert result.changed == [doomed]
+    assert auto.row(doomed) is None and auto.row(kept) is not None
+    assert auto.count("article", ticket_id=doomed) == 0 and auto.count("ticket_history", ticket_id=doomed) == 0
+    assert auto.count("article", ticket_id=kept) == 1
+
+
+def test_unsupported_otrs_settings_stop_the_job(auto: Auto) -> None:
+    queue = auto.queue()
+    ticket = auto.ticket(queue)
+    rule = job("Old", queue).model_copy(update={"unknown": {"NewCMD": ["/bin/true"]}})
+    result = auto.run(auto.save(rule))
+    assert result.stopped == "The job uses OTRS settings GOTRS does not support: NewCMD."
+    assert auto.row(ticket)["ticket_priority_id"] == 3  # type: ignore[index]
+    assert auto.load("Old").last_run.stopped == result.stopped
+
+
+def test_scheduled_jobs_run_from_maintenance_once_per_grid_point(auto: Auto) -> None:
+    queue = auto.queue()
+    ticket = auto.ticket(queue)
+    friday = datetime(2024, 3, 15, 10, 2)
+    auto.save(job("Sched", queue, schedule_days=[5], schedule_hours=[10], schedule_minutes=[0]))
+    auto.save(
+        job("Later", queue, schedule_days=[5], schedule_hours=[11], schedule_minutes=[0], actions={"priority_id": 1})
+    )
+
+    def maintain(now: datetime) -> list[str]:
+        with auto.desk.app.app_context(), auto.engine.begin() as conn:
+            return [r.job for r in maintenance.run(conn, now).automation]
+
+    assert maintain(friday) == ["Sched"]
+    assert auto.row(ticket)["ticket_priority_id"] == 5  # type: ignore[index]
+    with auto.engine.begin() as conn:
+        conn.execute(update(T["ticket"]).where(T["ticket"].c.id == ticket).values(ticket_priority_id=3))
+    assert maintain(friday + timedelta(minutes=5)) == []  # ran for 10:00 already
+    assert maintain(datetime(2024, 3, 22, 10, 1)) == ["Sched"]  # next Friday
+    assert auto.load("Sched").last_run.trigger == "schedule"
+
+
+def test_event_jobs_run_after_commit_and_do_not_loop(auto: Auto) -> None:
+    queue, other = auto.queue(), auto.queue()
+    auto.save(job("On create", queue, events=["TicketCreate"]))
+    note = {"note_body": "Seen by automation.", "note_subject": "Auto"}
+    auto.save(job("Note on article", queue, events=["ArticleCreate"], actions=note))
+    auto.save(job("Chain", queue, events=["TicketPriorityUpdate"], actions={"title": "Escalated"}))
+    ticket = auto.ticket(queue)
+    row = auto.row(ticket)
+    assert row is not None and row["ticket_priority_id"] == 5 and row["title"] == "Escalated"  # chained
+    assert auto.count("article", ticket_id=ticket) == 2  # the first article and ONE note: no loop
+    auto.act("add_article", ticket, note_draft())
+    assert auto.count("article", ticket_id=ticket) == 4  # an agent's note, then one automation note
+    elsewhere = auto.ticket(other)
+    assert auto.row(elsewhere)["ticket_priority_id"] == 3  # type: ignore[index]  # conditions still apply
+    assert auto.load("On create").last_run.trigger == "event TicketCreate"
+
+
+def note_draft() -> object:
+    from modules.tickets.drafts import ArticleDraft
+
+    return ArticleDraft(body="Agent note.")
+
+
+def test_condition_free_event_job_acts_on_the_event_ticket_only(auto: Auto) -> None:
+    queue = auto.queue()
+    before = auto.ticket(queue)
+    auto.save(Job(name="Any new", events=["TicketCreate"], actions=Actions(priority_id=2)))
+    ticket = auto.ticket(queue)
+    assert auto.row(ticket)["ticket_priority_id"] == 2  # type: ignore[index]
+    assert auto.row(before)["ticket_priority_id"] == 3  # type: ignore[index]
+    assert (
+        auto.run(auto.load("Any new")).stopped == "The job has no conditions; it runs on the ticket of its events only."
+    )
+
+
+def _not_owner(auto: Auto, user_id: int, queue_id: int) -> str:
+    from modules.tickets.errors import not_assignable
+
+    with auto.engine.connect() as conn:
+        login = conn.execute(T["users"].select().where(T["users"].c.id == user_id)).mappings().one()["login"]
+        queue = conn.execute(T["queue"].select().where(T["queue"].c.id == queue_id)).mappings().one()["name"]
+    return str(not_assignable("owner", login, queue, "owner"))
