@@ -23,4 +23,5 @@ VOLUME ["/app/var"]
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/healthz')"
 # `gotrs db init` is idempotent: run it once per deployment (or as an init container) before serving.
-CMD ["sh", "-c", "gotrs db init && exec gotrs serve --host 0.0.0.0 --port 8080 --workers ${GOTRS_WORKERS:-2}"]
+# Live updates reach every worker only through Redis: without GOTRS_REDIS_URL the default is one (threaded) worker.
+CMD ["sh", "-c", "gotrs db init && exec gotrs serve --host 0.0.0.0 --port 8080 --workers ${GOTRS_WORKERS:-$([ -n \"$GOTRS_REDIS_URL\" ] && echo 2 || echo 1)}"]

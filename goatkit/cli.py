@@ -35,11 +35,18 @@ def build_cli(create_app: AppFactory, *, name: str = "gotrs") -> click.Group:
         type=click.IntRange(0, 64),
         help="Serve with gunicorn and this many worker processes (0: the development server).",
     )
+    @click.option(
+        "--threads",
+        default=32,
+        show_default=True,
+        type=click.IntRange(2, 512),
+        help="Threads per gunicorn worker: live event streams hold one each for about a minute.",
+    )
     @click.option("--debug/--no-debug", default=False, help="Development server with the debugger and reloader.")
-    def serve(host: str, port: int, workers: int, debug: bool) -> None:
-        """Serve the web application."""
+    def serve(host: str, port: int, workers: int, threads: int, debug: bool) -> None:
+        """Serve the web application (the development server is threaded; gunicorn runs gthread workers)."""
         if workers:
-            _serve_gunicorn(create_app, host, port, workers)
+            _serve_gunicorn(create_app, host, port, workers, threads)
             return
         app = create_app()
         click.echo(f"GOTRS serving on http://{host}:{port}/  (database: {_describe_db(app)})")
@@ -77,17 +84,37 @@ def _describe_db(app: Flask) -> str:
     return url.render_as_string(hide_password=True)
 
 
-def _serve_gunicorn(create_app: AppFactory, host: str, port: int, workers: int) -> None:
+def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict[str, Any]:
+    """gunicorn's settings: threaded workers (``gthread``), because a server-sent event stream holds its thread
+    for about a minute and the default sync worker would serve nothing else meanwhile.  A stop waits at most 10 s
+    for requests in flight: open streams would otherwise hold it for their whole minute (browsers reconnect)."""
+    return {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "worker_class": "gthread",
+        "threads": threads,
+        "graceful_timeout": 10,
+        "accesslog": None,
+    }
+
+
+def _serve_gunicorn(create_app: AppFactory, host: str, port: int, workers: int, threads: int) -> None:
     from gunicorn.app.base import BaseApplication
 
     class _Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
-            self.cfg.set("bind", f"{host}:{port}")
-            self.cfg.set("workers", workers)
-            self.cfg.set("accesslog", None)
+            for key, value in gunicorn_options(host, port, workers, threads).items():
+                self.cfg.set(key, value)
 
         def load(self) -> Any:
-            return create_app()
+            app = create_app()
+            if workers > 1 and current_platform(app).redis is None:
+                app.logger.warning(
+                    "%d workers without redis_url: live updates reach only the agents served by the same worker; "
+                    "set redis_url (GOTRS_REDIS_URL) for live updates across workers",
+                    workers,
+                )
+            return app
 
-    click.echo(f"GOTRS serving on http://{host}:{port}/ with {workers} gunicorn workers")
+    click.echo(f"GOTRS serving on http://{host}:{port}/ with {workers} gunicorn workers of {threads} threads")
     _Server().run()

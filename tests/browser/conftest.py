@@ -86,8 +86,14 @@ class PageProblems:
         self.items: list[str] = []
         page.on("console", self._console)
         page.on("pageerror", lambda exc: self.items.append(f"page error: {exc}"))
-        page.on("requestfailed", lambda req: self.items.append(f"failed: {req.url} {req.failure}"))
+        page.on("requestfailed", self._failed)
         page.on("response", self._response)
+
+    def _failed(self, request: Any) -> None:
+        # A live event stream is cut when the page is left or the stream ends: normal, not a failure.
+        if request.resource_type == "eventsource" and request.failure == "net::ERR_ABORTED":
+            return
+        self.items.append(f"failed: {request.url} {request.failure}")
 
     def _console(self, message: Any) -> None:
         if message.type == "error":  # CSP violations are reported here too
