@@ -15,7 +15,7 @@ import click
 from flask import Flask
 from jinja2 import ChoiceLoader, FileSystemLoader
 
-from goatkit import health, i18n
+from goatkit import health, i18n, live
 from goatkit.cli import build_cli
 from goatkit.engine import extension as engine_extension
 from goatkit.errors import init_error_handlers
@@ -51,12 +51,15 @@ ROUTE_MODULES = (
     "modules.tickets.web.create",  # /agent/tickets/new: phone and email tickets; customer lookups
     "modules.tickets.web.zoom",  # /agent/tickets/<id> and its actions
     "modules.tickets.web.attachments",  # article attachment downloads
+    "modules.automation.web",  # /admin/automation: GenericAgent jobs
+    "modules.tickets.web.live",  # /agent/live: server-sent event streams of ticket changes (publishes them too)
 )
 
 #: Python companions of the YAML modules: importing one registers its hook classes (goatkit/engine/hooks.py) under
 #: the names the specs use in ``hooks: [...]``.
 COMPANION_MODULES: tuple[str, ...] = (
     "modules.admin.services",
+    "modules.admin.calendars",  # checks of the working-time calendars (modules/calendar.yaml)
     "modules.admin.keys",
     "modules.admin.dynamic_fields",
     "modules.admin.mail_accounts",
@@ -64,6 +67,7 @@ COMPANION_MODULES: tuple[str, ...] = (
     "modules.admin.notifications",
     "modules.admin.attachments",
     "modules.tickets.list_scope",  # which tickets an agent's lists show (modules/ticket.yaml)
+    "modules.tickets.dynamic_fields_columns",  # dynamic field columns of the ticket lists (modules/ticket.yaml)
 )
 
 
@@ -90,6 +94,7 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     i18n.init_app(app, ROOT / "i18n", watch=settings.modules_watch)  # labels; language_of: user preferences later
 
     init_security_headers(app)
+    live.init_app(app)  # live_position() in templates: where a page's event stream resumes
     for module in (*ROUTE_MODULES, *COMPANION_MODULES):
         importlib.import_module(module)
     from modules.auth import init_auth
@@ -101,6 +106,9 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     from modules.admin.history_users import init_app as init_history_users
 
     init_history_users(app)  # the change history names agents
+    from modules.automation.triggers import install as install_automation
+
+    install_automation()  # GenericAgent event jobs listen to the ticket events
     init_routes(app, ROOT / "routes", watch=settings.routes_watch)
     return app
 
@@ -118,6 +126,7 @@ def main() -> None:
     """Entry point of the ``gotrs`` console script."""
     from goatkit.engine.cli import lambda_group, modules_group
     from goatkit.routing.cli import routes
+    from modules.automation.commands import automation_group
     from modules.db.commands import db, seed
     from modules.tickets.commands import tickets_group
 
@@ -128,6 +137,7 @@ def main() -> None:
     cli.add_command(modules_group)
     cli.add_command(lambda_group)
     cli.add_command(tickets_group)
+    cli.add_command(automation_group)
     try:
         cli()
     except RouteError as exc:  # route files that cannot be served stop every command, with every problem listed

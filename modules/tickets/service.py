@@ -20,11 +20,11 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, delete, exists, insert, select
 
@@ -32,6 +32,8 @@ from modules.db.schema import metadata
 from modules.permissions.agent import agent_permissions, grants_ticket
 from modules.permissions.options import PermissionOptions, current_options
 from modules.tickets import changes as rules
+from modules.tickets import dynamic_fields as dynamic
+from modules.tickets import escalation as _escalation  # noqa: F401  registers its listener (every writer)
 from modules.tickets import links, merging, reads
 from modules.tickets.accounting import account, parse_units, time_total
 from modules.tickets.actor import Actor
@@ -140,9 +142,22 @@ class TicketService:
 
     # --- creating and articles ---------------------------------------------------------------------------------
 
-    def create(self, draft: TicketDraft, article: ArticleDraft | None = None) -> Created:
-        """A new ticket with its first article (``create`` on the queue)."""
-        return create_ticket(self, draft, article)
+    def create(
+        self,
+        draft: TicketDraft,
+        article: ArticleDraft | None = None,
+        dynamic_fields: Mapping[str, Any] | None = None,
+    ) -> Created:
+        """A new ticket with its first article (``create`` on the queue).  ``dynamic_fields`` ({name: value}) are
+        checked first and set after the article: ticket fields on the ticket, article fields on the article."""
+        if not dynamic_fields:
+            return create_ticket(self, draft, article)
+        values = dynamic.resolve(dynamic.definitions(self.conn), dynamic_fields, now=self.now)
+        created = create_ticket(self, draft, article)
+        ticket = reads.read(self.conn, created.ticket_id)
+        if ticket is not None:  # pragma: no branch - created in this transaction
+            dynamic.apply_values(self, ticket, values, created.article_id)
+        return created
 
     def add_article(self, ticket_id: int, draft: ArticleDraft) -> int:
         """An article on the ticket (``note`` for Internal notes, ``rw`` otherwise); returns its id."""
@@ -318,6 +333,23 @@ class TicketService:
             row[0]: row[1] for row in self.conn.execute(select(table.c.id, table.c.name).where(table.c.id.in_(wanted)))
         }
 
+    # --- dynamic fields -------------------------------------------------------------------------------------------
+
+    def set_dynamic_fields(
+        self, ticket_id: int, values: Mapping[str, Any], *, article_id: int | None = None, key: str = "rw"
+    ) -> bool:
+        """Dynamic field values by name (``Name`` or ``DynamicField_Name``): ticket fields on the ticket, article
+        fields on ``article_id``; ``key`` on the ticket (``rw``; a screen that also writes an article may ask for
+        its own key, as OTRS's note screen does with ``note``).  History TicketDynamicFieldUpdate per changed ticket
+        field; False when nothing changed (see ``modules/tickets/dynamic_fields.py``)."""
+        ticket = self.ticket(ticket_id, key)
+        cleaned = dynamic.resolve(dynamic.definitions(self.conn), values, now=self.now)
+        return dynamic.apply_values(self, ticket, cleaned, article_id)
+
+    def set_dynamic_field(self, ticket_id: int, name: str, value: Any, *, article_id: int | None = None) -> bool:
+        """One dynamic field; see :meth:`set_dynamic_fields`."""
+        return self.set_dynamic_fields(ticket_id, {name: value}, article_id=article_id)
+
     # --- time, watchers, links --------------------------------------------------------------------------------
 
     def account_time(self, ticket_id: int, units: Decimal | str | float, article_id: int | None = None) -> Decimal:
@@ -387,6 +419,12 @@ class TicketService:
         from modules.tickets.bulk import run_bulk
 
         return run_bulk(self, list(ticket_ids), changes)
+
+    def delete(self, ticket_id: int) -> bool:
+        """TicketDelete (``rw``): the ticket and every row of it, for good (``modules/tickets/deleting.py``)."""
+        from modules.tickets.deleting import delete_ticket
+
+        return delete_ticket(self, ticket_id)
 
     def resolve(self, tn: str) -> int | None:
         """The ticket a number stands for, following merges (see ``links.resolve_tn``)."""

@@ -2,15 +2,16 @@
 
 The ticket (one primary-key read with its permission facts), the names of its owner, responsible, watchers and
 article authors (one query), its service and SLA names and accounted time (one query), its articles (two, see
-``articles.article_list``), its links with the linked tickets (two: the links, then all linked tickets at once) and,
-for the history tab, its history (one).  Names of queues, states, priorities, locks and types come from the cached
-refs.  The agent's keys on the ticket are computed from facts already read, so the page offers only the actions
-the agent may take (the service checks again on every POST).
+``articles.article_list``), its links with the linked tickets (two: the links, then all linked tickets at once),
+the dynamic fields it shows (two at most) and, for the history tab, its history (one).  Names of queues, states,
+priorities, locks and types come from the cached refs.  The agent's keys on the ticket are computed from facts
+already read, so the page offers only the actions the agent may take (the service checks again on every POST).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
@@ -23,8 +24,11 @@ from modules.permissions.keys import PERMISSION_KEYS
 from modules.permissions.options import current_options
 from modules.tickets import links, reads
 from modules.tickets.articles import Article, article_list
-from modules.tickets.changes import from_epoch
+from modules.tickets.changes import from_epoch, utc_now
+from modules.tickets.dynamic_fields_forms import ShownValue, zoom_values
 from modules.tickets.errors import TicketNotFound
+from modules.tickets.escalation import ShownDestination
+from modules.tickets.escalation import shown as shown_escalations
 from modules.tickets.refs import Refs
 from modules.tickets.web import queries
 
@@ -69,6 +73,9 @@ class Zoom:
     links: list[ShownLink]
     watchers: list[str]
     keys: frozenset[str]
+    fields: tuple[ShownValue, ...] = ()  # dynamic fields shown in the zoom (AgentTicketZoom), set ones only
+    article_fields: Mapping[int, list[ShownValue]] = field(default_factory=dict)  # by article id
+    escalations: tuple[ShownDestination, ...] = ()  # response, update, solution destinations that are set
 
     @property
     def id(self) -> int:
@@ -158,6 +165,8 @@ def load(conn: Connection, ticket_id: int, user_id: int) -> Zoom:
         "responsible": people.get(ticket.responsible_user_id, ""),
     }
     customer = queries.customer(conn, ticket.customer_user_id) if ticket.customer_user_id else None
+    articles = shown_articles(ticket_id, article_list(conn, ticket_id))
+    ticket_fields, article_fields = zoom_values(conn, ticket_id, [shown.article.id for shown in articles])
     return Zoom(
         ticket=ticket,
         names=names,
@@ -165,8 +174,11 @@ def load(conn: Connection, ticket_id: int, user_id: int) -> Zoom:
         customer=customer,
         pending_until=from_epoch(ticket.until_time) if state.is_pending and ticket.until_time else None,
         time_total=total,
-        articles=shown_articles(ticket_id, article_list(conn, ticket_id)),
+        articles=articles,
         links=shown_links(conn, refs, ticket_id, user_id),
         watchers=[people.get(i, str(i)) for i in watcher_ids],
         keys=agent_keys(conn, ticket, user_id, queue_name),
+        fields=tuple(ticket_fields),
+        article_fields=article_fields,
+        escalations=tuple(shown_escalations(conn, ticket_id, utc_now())),
     )
