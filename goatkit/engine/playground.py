@@ -29,6 +29,7 @@ from goatkit.engine.model import ResolvedModule
 from goatkit.engine.query import QueryError
 from goatkit.engine.screens import respond
 from goatkit.engine.screens.respond import Stop, error, json_wanted, page
+from goatkit.engine.screens.screen import AdminTool, register_tool
 from goatkit.engine.trial import DEFAULT_ROWS, MAX_ROWS, SCRATCH, Trial, programs_of, run_trial
 from goatkit.lambdas.extension import runtime
 from goatkit.lambdas.yamledit import EditRefused, replace_scalar, write_atomically
@@ -37,6 +38,16 @@ from goatkit.routing.registry import handler
 
 log = logging.getLogger("goatkit.lambdas")
 MAX_CODE = 16 * 1024
+register_tool(
+    AdminTool(
+        "lambdas",
+        "Lambda playground",
+        "/admin/lambdas",
+        "Edit a module's JavaScript lambdas, run them on real rows (read-only), save them",
+        section="Automation",
+        order=20,
+    )
+)
 
 
 @handler("lambdas.playground.index")

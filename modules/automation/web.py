@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
 from goatkit.engine.screens.respond import done, error, page
+from goatkit.engine.screens.screen import AdminTool, register_tool
 from goatkit.platform import current_platform
 from goatkit.routing.registry import handler
 from modules.automation import forms, storage, triggers
@@ -31,6 +32,16 @@ from modules.tickets.tx import run_in_transaction
 
 log = logging.getLogger("gotrs.automation")
 BASE = "/admin/automation"
+register_tool(
+    AdminTool(
+        "automation",
+        "Automation",
+        BASE,
+        "Jobs that change tickets on a schedule or on ticket events (OTRS GenericAgent)",
+        section="Automation",
+        order=10,
+    )
+)
 UNREACHABLE = "The database cannot be reached right now; try again shortly."
 DAYS = [(1, "Mon"), (2, "Tue"), (3, "Wed"), (4, "Thu"), (5, "Fri"), (6, "Sat"), (0, "Sun")]
 

@@ -16,7 +16,7 @@ from functools import cached_property
 from typing import Any
 from urllib.parse import quote
 
-from flask import Response
+from flask import Response, current_app
 from sqlalchemy import Connection, Integer
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -150,8 +150,31 @@ def open_screen(name: str, base: str = "") -> Screen:
     return Screen(module, base or f"/admin/modules/{name}")
 
 
+@dataclass(frozen=True)
+class AdminTool:
+    """A hand-written admin screen listed on ``/admin`` beside the modules (the lambda playground, an app's own).
+
+    Listed only for administrators (``access.is_admin``); the screen itself still checks on every request."""
+
+    name: str
+    label: str
+    url: str
+    description: str = ""
+    section: str = "Administration"
+    order: int = 100
+
+
+_TOOLS: dict[str, AdminTool] = {}
+
+
+def register_tool(tool: AdminTool) -> None:
+    """List ``tool`` on the admin index (registering a name again replaces it)."""
+    _TOOLS[tool.name] = tool
+
+
 def screen_index() -> list[dict[str, Any]]:
-    """The modules the agent may view, by ``menu.section`` (sections and modules ordered by ``menu.order``)."""
+    """The modules the agent may view, by ``menu.section`` (sections and modules ordered by ``menu.order``), and
+    the registered :class:`AdminTool` s for administrators."""
     try:
         snapshot = modules().snapshot()
     except SQLAlchemyError:
@@ -166,6 +189,13 @@ def screen_index() -> list[dict[str, Any]]:
         section, order = (menu.section, menu.order) if menu else ("Administration", 100)
         entry = {"name": module.name, "label": screen.plural, "description": screen.description, "url": screen.base}
         sections.setdefault(label_text(section, "Administration"), []).append((order, screen.plural, entry))
+    if _TOOLS and access.is_admin():
+        routes = current_app.url_map.bind("localhost")
+        for tool in _TOOLS.values():
+            if not routes.test(tool.url, "GET"):  # this app does not serve it
+                continue
+            entry = {"name": tool.name, "label": tool.label, "description": tool.description, "url": tool.url}
+            sections.setdefault(label_text(tool.section, "Administration"), []).append((tool.order, tool.label, entry))
     ordered = sorted(sections.items(), key=lambda item: (min(o for o, _, _ in item[1]), item[0]))
     return [
         {"title": title, "modules": [e for _, _, e in sorted(items, key=lambda i: i[:2])]} for title, items in ordered

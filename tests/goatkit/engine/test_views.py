@@ -359,6 +359,9 @@ def test_route_prefix_alias_serves_the_same_screens_and_explicit_routes_win(admi
 
 def test_index_lists_the_modules_an_agent_may_view_by_section(admin: Browser, desk: Helpdesk) -> None:
     index = admin.get("/admin", **JSON).get_json()["sections"]
+    tools = [s for s in index if s["title"] == "Automation"]  # hand-written screens registered as admin tools
+    assert [(m["name"], m["url"]) for m in tools[0]["modules"]][-1] == ("lambdas", "/admin/lambdas")
+    index = [s for s in index if s not in tools]
     assert [(s["title"], [m["name"] for m in s["modules"]]) for s in index] == [
         ("Tickets", ["salutation", "priority"]),
         ("Users", ["agent"]),

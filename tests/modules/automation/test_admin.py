@@ -54,6 +54,15 @@ def test_only_admins_reach_the_screens(auto: Auto) -> None:
     assert auto.desk.client().get("/admin/automation").status_code in (302, 303, 401)  # not signed in
 
 
+def test_the_admin_index_links_the_screen_for_admins_only(auto: Auto) -> None:
+    def tools(client: FlaskClient) -> list[tuple[str, str]]:
+        sections = client.get("/admin", headers={"Accept": "application/json"}).get_json()["sections"]
+        return [(m["name"], m["url"]) for s in sections if s["title"] == "Automation" for m in s["modules"]]
+
+    assert ("automation", "/admin/automation") in tools(admin(auto)[0])
+    assert tools(plain_agent(auto)[0]) == []
+
+
 def test_create_edit_and_list(auto: Auto) -> None:
     queue = auto.queue()
     client, csrf = admin(auto)
