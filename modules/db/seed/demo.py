@@ -46,6 +46,7 @@ from modules.db.seed.demo_catalogue import (
 )
 from modules.db.seed.initial import SeedError, index_marks, index_since, insert_rows, reset_id_sequences
 from modules.db.seed.initial import now as local_now
+from modules.tickets import escalation
 from modules.tickets.numbers import date_checksum_number
 
 MARKER_KEY = "gotrs.demo_seeded"
@@ -96,6 +97,8 @@ def seed_demo(
     before = index_marks(conn)
     demo.write()
     index_since(conn, before)  # the demo tickets are searchable at once
+    ticket = metadata.tables["ticket"]  # and their SLA escalation times are current
+    escalation.rebuild(conn, conn.execute(select(ticket.c.id).where(ticket.c.id > before[0])).scalars().all())
     return {"seeded": True, **report, "password": password}
 
 

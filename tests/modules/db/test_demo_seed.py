@@ -132,6 +132,11 @@ def test_ticket_fields_follow_otrs_rules(demo: tuple[Engine, dict[str, Any]]) ->
             assert row.ticket_lock_id == 1, row.tn  # closing unlocks
         assert row.create_time <= row.change_time
         assert row.responsible_user_id == row.user_id
+        if row.state_type in ("closed", "merged", "removed") or row.sla_id is None:
+            assert row.escalation_time == 0, row.tn  # no goals (the demo queues have none), or done
+        else:  # the SLA's solution time always applies to an open ticket: the escalation index was built
+            assert row.escalation_solution_time > 0 and 0 < row.escalation_time <= row.escalation_solution_time, row.tn
+    assert any(row.escalation_time for row in rows)
 
 
 def test_ticket_numbers_are_unique_date_checksum_numbers_of_the_creation_day(
