@@ -45,8 +45,14 @@ ARTICLE_FTS = "gotrs_article_fts"
 SEARCH_TABLES = (TICKET_FTS, ARTICLE_FTS)
 """The index tables; on SQLite each also has the FTS5 shadow tables ``<name>_data``, ``_idx``, ``_content``..."""
 
-TICKET_INDEXES = ("gotrs_ticket_change_time", "gotrs_ticket_service_id", "gotrs_ticket_sla_id")
-"""Indexes the migration adds to OTRS's ``ticket`` table for the search filters and sorts."""
+TICKET_INDEXES = (
+    "gotrs_ticket_change_time",
+    "gotrs_ticket_service_id",
+    "gotrs_ticket_sla_id",
+    "gotrs_ticket_state_queue",
+)
+"""Indexes migrations add to OTRS's ``ticket`` table: for the search filters and sorts (``0005_ticket_search``), and
+(state, queue) for the queue tree's open counts (``0007_queue_counts``)."""
 
 _SHADOW = re.compile(rf"^(?:{TICKET_FTS}|{ARTICLE_FTS})_(?:data|idx|content|docsize|config)$")
 

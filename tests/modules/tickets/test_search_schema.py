@@ -71,6 +71,7 @@ def test_the_ticket_table_gets_the_filter_indexes(engine: Engine) -> None:
         "gotrs_ticket_change_time": ["change_time"],
         "gotrs_ticket_service_id": ["service_id"],
         "gotrs_ticket_sla_id": ["sla_id"],
+        "gotrs_ticket_state_queue": ["ticket_state_id", "queue_id"],  # 0007: the queue tree's counts
     }
 
 
