@@ -424,12 +424,28 @@ def _joinable(rf: ResolvedField) -> bool:
     return bool(unique and same_type)
 
 
+MAX_JOINS = 6
+"""Lookup joins in one list statement at most.  PostgreSQL's planner searches join orders exhaustively up to
+``join_collapse_limit`` (8) relations: a ticket list joining all nine of its lookups spent 44 ms planning a 0.4 ms
+query.  Displays beyond these come from :func:`add_lookup_displays` (one small ``IN`` query each)."""
+
+
+def _listed(module: ResolvedModule) -> set[str]:
+    """The fields a list page shows (``ui.list_columns``, else ``show_in_list``, else the first five)."""
+    if module.spec.ui.list_columns:
+        return set(module.spec.ui.list_columns)
+    shown = {rf.name for rf in module.fields if rf.spec.show_in_list}
+    return shown or {rf.name for rf in module.fields[:5]}
+
+
 def _with_joined_displays(module: ResolvedModule, stmt: Select[Any]) -> Select[Any]:
-    """``stmt`` with ``<field>_display`` of every joinable lookup, by LEFT JOINs on aliases of the lookup tables."""
+    """``stmt`` with ``<field>_display`` of the joinable lookups the list shows (at most :data:`MAX_JOINS`), by LEFT
+    JOINs on aliases of the lookup tables; the other lookups' displays are added after the page is read."""
     joined: Any = module.table
-    displays = []
+    displays: list[Any] = []
+    listed = _listed(module)
     for rf in module.stored:
-        if not _joinable(rf):
+        if rf.name not in listed or not _joinable(rf) or len(displays) >= MAX_JOINS:
             continue
         assert rf.lookup is not None and rf.column is not None
         alias = rf.lookup.table.alias(f"gk_lookup_{rf.name}")

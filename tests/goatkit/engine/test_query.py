@@ -355,8 +355,13 @@ def statements(conn: Connection) -> list[str]:
     return seen
 
 
+def listing(tables: dict[str, Table], *columns: str) -> ResolvedModule:
+    return resolve({**ITEM_SPEC, "ui": {"page_size": 10, "list_columns": ["name", *columns]}}, tables)
+
+
 def test_a_page_is_one_statement_joining_its_lookups_plus_the_count(db: Any) -> None:
-    conn, _, module = db
+    conn, tables, _ = db
+    module = listing(tables, *LOOKUPS)
     seen = statements(conn)
     result = page(conn, module, page_size=50)
     assert len(result.rows) == 50
@@ -370,11 +375,27 @@ def test_a_page_is_one_statement_joining_its_lookups_plus_the_count(db: Any) -> 
     assert all(r["type_id_display"] == f"kind {r['type_id']}" for r in result.rows)
 
 
+def test_lookups_the_list_does_not_show_or_beyond_the_join_cap_cost_one_query_each(db: Any, monkeypatch: Any) -> None:
+    conn, tables, _ = db
+    for module, joined in ((listing(tables, "queue_id"), ["queue"]), (None, ["priority", "queue"])):
+        if module is None:  # every lookup listed, but at most two joins (PostgreSQL plans many joins slowly)
+            monkeypatch.setattr(q, "MAX_JOINS", 2)
+            module = listing(tables, *LOOKUPS)
+        seen = statements(conn)
+        result = page(conn, module, page_size=50)
+        page_queries = [s for s in seen if "ORDER BY" in s]
+        assert sorted(re.findall(r"LEFT OUTER JOIN (\w+) AS", page_queries[0])) == joined
+        lookups = [s for s in seen if "ORDER BY" not in s and " IN (" in s]
+        assert len(lookups) == len(LOOKUPS) - len(joined)  # one batched query per other lookup, none per row
+        assert all(r["type_id_display"] == f"kind {r['type_id']}" for r in result.rows)
+        assert all(r["queue_id_display"] == f"queue {r['queue_id']}" for r in result.rows if r["queue_id"])
+
+
 def test_a_lookup_on_a_key_that_is_not_unique_costs_one_in_query_per_page(db: Any) -> None:
     conn, tables, _ = db
     spec = {**ITEM_SPEC, "fields": [*ITEM_SPEC["fields"], {"name": "note_label", "db_column": "note"}]}
     spec["fields"][-1] |= {"lookup_table": "queue", "lookup_key": "name", "lookup_display": "name"}
-    module = resolve(spec, tables)
+    module = resolve(spec | {"ui": {"list_columns": ["name", *LOOKUPS, "note_label"]}}, tables)  # all listed
     conn.execute(tables["queue"].insert(), [{"id": 100 + i, "name": f"n{i}", "valid_id": 1} for i in range(5)])
     seen = statements(conn)
     result = page(conn, module, page_size=50)
