@@ -526,6 +526,20 @@ def build(url: URL, tickets: int, progress: Progress = print) -> Dataset:
     return dataset
 
 
+def _upgrade(url: URL, progress: Progress) -> None:
+    from goatkit.db import make_engine
+    from modules.db import MIGRATIONS
+
+    engine = make_engine(url.render_as_string(hide_password=False))
+    try:
+        if MIGRATIONS.current(engine) != MIGRATIONS.head():
+            started = time.perf_counter()
+            MIGRATIONS.upgrade(engine)
+            progress(f"dataset upgraded to {MIGRATIONS.head()} in {time.perf_counter() - started:.1f} s")
+    finally:
+        engine.dispose()
+
+
 def ensure_dataset(
     server_url: str | URL,
     tickets: int = DEFAULT_TICKETS,
@@ -538,6 +552,7 @@ def ensure_dataset(
     present = _present(url)
     if present is not None and present.tickets == tickets and not rebuild:
         progress(f"dataset: {tickets:,} tickets already present ({database}, built in {present.build_seconds:.0f} s)")
+        _upgrade(url, progress)  # later migrations (indexes) apply to a kept dataset as to a real install
         return present
     _recreate_database(server_url, database)
     return build(url, tickets, progress)
