@@ -238,8 +238,11 @@ def start_import(desk: Desk, text: str) -> str:
     data = {"file": (io.BytesIO(text.encode()), "priorities.csv")}
     answer = desk.post("/admin/modules/priority/import", data=data, content_type="multipart/form-data")
     assert answer.status_code == 200, answer.get_data(as_text=True)
-    found = re.search(r'hx-get="(/admin/modules/priority/import/[0-9a-f]{32})"', answer.get_data(as_text=True))
-    assert found, "the page polls the job"
+    text = answer.get_data(as_text=True)
+    found = re.search(r'data-url="(/admin/modules/priority/import/[0-9a-f]{32})"', text)
+    assert found, "the page names the job"
+    state = re.search(r'data-state="(\w+)"', text)
+    assert state and (state.group(1) in ("done", "failed") or f'hx-get="{found.group(1)}"' in text), "it polls the job"
     return found.group(1)
 
 
@@ -268,7 +271,7 @@ def test_a_large_import_shows_progress_until_done_then_commits_all_rows(desk: De
 
     committed = desk.post(url, headers={**desk.headers, "HX-Request": "true"})
     assert committed.status_code == 200
-    next_url = re.search(r'hx-get="(/admin/modules/priority/import/[0-9a-f]{32})"', committed.get_data(as_text=True))
+    next_url = re.search(r'data-url="(/admin/modules/priority/import/[0-9a-f]{32})"', committed.get_data(as_text=True))
     assert next_url and next_url.group(1) != url
     final = wait(desk, next_url.group(1), seen)
     assert f"Imported {total} rows: {total} created, 0 updated." in final
