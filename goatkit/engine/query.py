@@ -426,7 +426,7 @@ def _joinable(rf: ResolvedField) -> bool:
 
 MAX_JOINS = 6
 """Lookup joins in one list statement at most.  PostgreSQL's planner searches join orders exhaustively up to
-``join_collapse_limit`` (8) relations: a ticket list joining all nine of its lookups spent 44 ms planning a 0.4 ms
+``join_collapse_limit`` (8) relations: a list joining all nine of its lookups spent 44 ms planning a 0.4 ms
 query.  Displays beyond these come from :func:`add_lookup_displays` (one small ``IN`` query each)."""
 
 
