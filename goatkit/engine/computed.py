@@ -40,11 +40,27 @@ _LOGGED_PER_EVALUATION = 5
 
 def item_of(module: ResolvedModule, row: Mapping[str, Any]) -> dict[str, Any]:
     """``row`` as the JSON a lambda reads as ``item``."""
+    return _items(module, [row])[0]
+
+
+def _items(module: ResolvedModule, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     hidden = {f.name for f in module.fields if f.spec.type == "password"}
-    return {name: plain for name, value in row.items() if name not in hidden and (plain := _plain(value)) is not _SKIP}
+    out = []
+    for row in rows:
+        item = {}
+        for name, value in row.items():
+            if type(value) in _AS_IS:  # most values: no conversion (the exact type: bool is an int, a str enum...)
+                item[name] = value
+            elif name not in hidden and (plain := _plain(value)) is not _SKIP:
+                item[name] = plain
+        for name in hidden & item.keys():
+            del item[name]
+        out.append(item)
+    return out
 
 
 _SKIP: Any = object()
+_AS_IS = frozenset({str, int, float, bool, type(None)})
 
 
 def _plain(value: Any) -> Any:
@@ -84,7 +100,7 @@ def add_computed(conn: Connection, module: ResolvedModule, rows: list[dict[str, 
     if not (programs or style):
         return
     add_lookup_displays(conn, module, rows)
-    items = [item_of(module, row) for row in rows]
+    items = _items(module, rows)
     plan = [(row, program, item) for row, item in zip(rows, items, strict=True) for program in programs]
     if style is not None:
         plan += [(row, style, item) for row, item in zip(rows, items, strict=True)]

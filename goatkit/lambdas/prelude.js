@@ -223,6 +223,8 @@
   const fns = new Map(); // code hash -> compiled lambda, or a syntax problem (string)
   const banned = new Map(); // code hash -> why its calls are skipped ("timeout", "memory")
   let calls = [];
+  let items = []; // the batch's items: calls name theirs by index, so a row's item crosses the pipe once
+  let itemTexts = []; // JSON text of an item already handed to a call: the next call gets a fresh copy
   let index = 0;
   let running = -1; // index of the call inside the lambda right now, -1 between calls
   // The id (+1) of that call, in memory the worker reads without V8: when V8 hangs inside a builtin and cannot run
@@ -240,6 +242,8 @@
     index = 0;
     const batch = parse(text);
     calls = batch.calls;
+    items = batch.items;
+    itemTexts = [];
     index = 0;
     pending = [];
     banned.clear();
@@ -249,11 +253,20 @@
     }
   }
 
+  // A call's own copy of item `n`: what one lambda does to its item, the next lambda of the row does not see.
+  function itemFor(n) {
+    const text = itemTexts[n];
+    if (text !== undefined) return parse(text);
+    itemTexts[n] = stringify(items[n]);
+    return items[n];
+  }
+
   function runOne(call) {
-    const [id, hash, item, args, value] = call;
+    const [id, hash, n, args, value] = call;
     const fn = fns.get(hash);
     if (banned.has(hash)) return `{"i":${id},"k":"skip-${banned.get(hash)}"}`;
     if (typeof fn !== 'function') return `{"i":${id},"f":["syntax",${stringify(fn || 'Unknown lambda.')}]}`;
+    const item = itemFor(n);
     current = { logs: [], wants: [], keys: new Set() };
     const started = now();
     let field;

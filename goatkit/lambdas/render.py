@@ -40,6 +40,7 @@ TONES = {
     "violet": "bg-violet-50 text-violet-700 ring-violet-600/20 dark:bg-violet-950 dark:text-violet-300",
 }
 _CHIP = "inline-flex items-center gap-1 rounded-full px-2 py-0.5 text-xs font-medium ring-1 "
+_CHIPS = {tone: f'<span class="{_CHIP}{classes}">' for tone, classes in TONES.items()}
 _TAGS = {"a", "abbr", "b", "br", "code", "del", "em", "i", "kbd", "mark", "s", "small", "span", "strong", "sub"}
 _TAGS |= {"sup", "time", "u"}
 #: Classes a lambda's HTML may use (Tailwind utilities the stylesheet builds; see app.css): colours, spacing and
@@ -134,10 +135,10 @@ def _object_html(value: dict[str, Any]) -> Markup:
     shown = _chip_markup(inner, tone if tone in TONES else "zinc") if tone or colour or icon else inner
     title = value.get("title")
     if isinstance(title, str) and title:
-        shown = Markup('<span title="%s">%s</span>') % (title, shown)
+        shown = Markup(f'<span title="{escape(title)}">{shown}</span>')  # noqa: S704 - parts escaped or Markup
     href = value.get("href")
     if isinstance(href, str) and _SAFE_URL.fullmatch(href):
-        shown = Markup('<a href="%s" class="gk-link" rel="noopener noreferrer">%s</a>') % (href, shown)
+        shown = Markup(f'<a href="{escape(href)}" class="gk-link" rel="noopener noreferrer">{shown}</a>')  # noqa: S704
     return shown
 
 
@@ -146,7 +147,7 @@ def _chip(text: str, tone: str) -> Markup:
 
 
 def _chip_markup(inner: Markup, tone: str) -> Markup:
-    return Markup('<span class="%s">%s</span>') % (_CHIP + TONES[tone], inner)
+    return Markup("".join((_CHIPS[tone], inner, "</span>")))  # noqa: S704 - constants around Markup
 
 
 def _number(value: float) -> str:

@@ -182,8 +182,18 @@ class _Job:
     def batch(self, todo: list[int], answers: Mapping[str, Any]) -> tuple[list[int], bytes]:
         """The calls to send in one request (fewer if they do not fit in a frame) and the batch JSON."""
         while True:
-            rows = [[i, self.hashes[i], self.calls[i].item, self.calls[i].args, self.calls[i].value] for i in todo]
-            data = json.dumps({"calls": rows, "answers": answers}, separators=(",", ":"), default=_plain).encode()
+            items: list[Mapping[str, Any]] = []
+            numbers: dict[int, int] = {}  # id(item) -> its index in items: the calls of a row share one item
+            rows = []
+            for i in todo:
+                call = self.calls[i]
+                number = numbers.get(id(call.item))
+                if number is None:
+                    number = numbers[id(call.item)] = len(items)
+                    items.append(call.item)
+                rows.append([i, self.hashes[i], number, call.args, call.value])
+            batch = {"items": items, "calls": rows, "answers": answers}
+            data = json.dumps(batch, separators=(",", ":"), default=_plain).encode()
             if len(data) <= MAX_BATCH or len(todo) == 1:
                 return todo, data
             todo = todo[: len(todo) // 2]

@@ -10,7 +10,9 @@ Requests and replies, one JSON frame each (framing.py):
         -> {"problem": null | {"message", "line", "column"}, "dirty": bool}
     {"op": "run", "codes": {hash: code}, "timeout_ms": 50, "memory_mb": 32, "budget_ms": 1000, "slice_ms": 5}
     then a frame holding the batch, handed to V8 as it is:
-        {"calls": [[id, hash, item, args, value], ...], "answers": {query key: rows or {"error": message}}}
+        {"items": [item, ...], "calls": [[id, hash, item index, args, value], ...],
+         "answers": {query key: rows or {"error": message}}}
+        (a row's item is sent once for all its calls; each call still gets a copy of its own)
         -> {"r": [result, ...], "done": false} after each slice of calls but the last (a result's fields: prelude.js
            runOne), then {"r": [result, ...], "end": true, "dirty": bool, "stuck": bool, "culprit": id or null}
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from goatkit.lambdas.sandbox import Call, CheckResult, Failure, Outcome, SandboxPool, query_key
+from goatkit.lambdas.sandbox import Call, CheckResult, Failure, Outcome, SandboxPool, _Job, _Limits, query_key
 
 SLOW = 5000  # a budget no test should reach: these tests are about other limits, on a busy machine
 
@@ -344,6 +344,19 @@ def test_batches_of_every_size_reach_the_lambdas_intact(pool: SandboxPool, size:
     outcomes = pool.run([Call(code, {"s": text}, {"k": units}, text) for _ in range(25)], budget_ms=SLOW)
     assert [o.value for o in outcomes] == [[size + 2 * units, tricky, tricky, True]] * 25
     assert pool.stats["killed"] == killed
+
+
+def test_the_calls_of_a_row_share_its_item_on_the_wire_but_not_in_the_lambdas(pool: SandboxPool) -> None:
+    item = {"id": 7, "name": "Ada", "tags": ["a"], "nested": {"x": 1}}
+    other = {"id": 8, "name": "Bob", "tags": [], "nested": {"x": 3}}
+    mutate = "item.name = 'changed'; item.tags.push('b'); item.nested.x = 2; delete item.id; return item.name;"
+    read = "return [item.id, item.name, item.tags, item.nested.x];"
+    calls = [Call(mutate, item), Call(read, item), Call(read, other), Call(read, item)]
+    outcomes = pool.run(calls, budget_ms=SLOW)
+    assert [o.value for o in outcomes] == ["changed", [7, "Ada", ["a"], 1], [8, "Bob", [], 3], [7, "Ada", ["a"], 1]]
+    sent = json.loads(_Job(calls, _Limits(50, 32, SLOW)).batch([0, 1, 2, 3], {})[1])
+    assert sent["items"] == [item, other]  # each distinct item once; the calls name it by index
+    assert [row[2] for row in sent["calls"]] == [0, 0, 1, 0]
 
 
 def test_query_key() -> None:
