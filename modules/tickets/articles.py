@@ -6,7 +6,8 @@ type, Message-ID and its md5 for follow-up lookups, incoming time) and one ``art
 per file.  An HTML body is kept as OTRS keeps it: the HTML as attachment ``file-2`` (``text/html;
 charset="utf-8"``, inline) and its plain-text rendering in ``a_body``, the article's content type becoming
 ``text/plain``.  Outgoing mail gets its raw message in ``article_data_mime_plain`` and a ``mail_queue`` row
-(``modules/tickets/outgoing.py``).  Any number of articles (a bulk note on 500 tickets) is written with one
+(``modules/tickets/outgoing.py``).  The articles' search documents are written with them, from the values in hand
+(``modules/tickets/search_index.py``).  Any number of articles (a bulk note on 500 tickets) is written with one
 statement per table, never one per article.
 
 Reading (:func:`article_list`) returns a ticket's articles with their mime data and attachment metadata in two
@@ -36,6 +37,7 @@ from modules.tickets.drafts import ArticleDraft, AttachmentDraft
 from modules.tickets.html import display, to_text
 from modules.tickets.outgoing import Outgoing, queue_rows
 from modules.tickets.refs import Refs
+from modules.tickets.search_index import article_document, index_new_articles
 
 T = metadata.tables
 HTML_BODY = "file-2"  # OTRS's file name for the HTML version of a body it writes
@@ -118,6 +120,15 @@ def write_articles(
             plain.append(plain_row)
             queued.append(queue_row)
     conn.execute(insert(T["article_data_mime"]), mime)
+    documents = [
+        (
+            row["article_id"],
+            ticket_id,
+            article_document(row["a_subject"], row["a_from"], row["a_to"], row["a_cc"], row["a_body"]),
+        )
+        for row, (ticket_id, _draft, _outgoing) in zip(mime, items, strict=True)
+    ]
+    index_new_articles(conn, documents)  # the search index, from the values in hand (search_index.py)
     for table, table_rows in (("article_data_mime_attachment", files), ("article_data_mime_plain", plain)):
         if table_rows:
             conn.execute(insert(T[table]), table_rows)

@@ -10,7 +10,8 @@ TicketCreate, TicketCustomerUpdate, ArticleCreate (ArticleSend), TicketOwnerUpda
 
 The ticket row is inserted with its final values (owner, lock, pending time, unlock timeout), so the history steps
 that would set them find nothing left to update: a create is a handful of statements (counter, number check,
-ticket, article, mime data, history; ``tests/modules/tickets/test_create.py`` counts them).
+ticket, its search document, article, mime data, the article's search document, history;
+``tests/modules/tickets/test_create.py`` counts them).
 
 Example::
 
@@ -21,7 +22,7 @@ Example::
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert
 
@@ -37,6 +38,7 @@ from modules.tickets.history import Names
 from modules.tickets.outgoing import prepare
 from modules.tickets.reads import COLUMNS, Ticket
 from modules.tickets.refs import Ref
+from modules.tickets.search_index import index_new_ticket
 
 if TYPE_CHECKING:
     from modules.tickets.service import TicketService
@@ -111,9 +113,7 @@ def create_ticket(service: TicketService, draft: TicketDraft, article: ArticleDr
         until_time=to_epoch(pending) if pending else 0,
     )
     values = {name: getattr(final, name) for name in COLUMNS if name not in ("id", "create_time")}
-    audit = {"create_time": now, "create_by": actor.user_id, "change_time": now, "change_by": actor.user_id}
-    audit.update(dict.fromkeys(ESCALATION_COLUMNS, 0))  # issue 7 computes them
-    ticket_id = inserted_id(service.conn.execute(insert(T["ticket"]).values(**values, **audit)))
+    ticket_id = _insert(service, values)
     inserted = replace(start, id=ticket_id)
     change = Change(inserted, actor.user_id, ticket_type.id)
     tn = start.tn
@@ -137,6 +137,16 @@ def create_ticket(service: TicketService, draft: TicketDraft, article: ArticleDr
     change.values = {key: value for key, value in change.values.items() if values.get(key) != value}
     service.commit_changes(change)
     return Created(ticket_id, tn, article_id)
+
+
+def _insert(service: TicketService, values: dict[str, Any]) -> int:
+    """Insert the ticket row (escalation columns 0: the escalation listener computes them) and its search document."""
+    actor_id, now = service.actor.user_id, service.now
+    audit = {"create_time": now, "create_by": actor_id, "change_time": now, "change_by": actor_id}
+    audit.update(dict.fromkeys(ESCALATION_COLUMNS, 0))
+    ticket_id = inserted_id(service.conn.execute(insert(T["ticket"]).values(**values, **audit)))
+    index_new_ticket(service.conn, ticket_id, values["tn"], values["title"])
+    return ticket_id
 
 
 def _type(service: TicketService, draft: TicketDraft) -> Ref:

@@ -57,7 +57,7 @@ from modules.permissions.options import PermissionOptions, current_options
 from modules.tickets import search_match as match
 from modules.tickets.events import TicketEvent, listen
 from modules.tickets.search_filters import filter_conditions
-from modules.tickets.search_index import follow_articles, index_article, index_ticket
+from modules.tickets.search_index import follow_articles, index_ticket
 from modules.tickets.search_match import Plan
 from modules.tickets.search_query import SearchInvalid, TicketQuery
 
@@ -268,15 +268,11 @@ def _after(query: TicketQuery, value: Any, ticket_id: int) -> ColumnElement[bool
     return pair < bound if query.order == "desc" else pair > bound
 
 
-@listen("TicketCreate", "TicketTitleUpdate")
+# A new ticket's and a new article's documents are written by their writers (creating.py, articles.py), from the
+# values in hand; a title change re-reads the ticket.
+@listen("TicketTitleUpdate")
 def _index_ticket(conn: Connection, event: TicketEvent) -> None:
     index_ticket(conn, event.ticket_id)
-
-
-@listen("ArticleCreate")
-def _index_article(conn: Connection, event: TicketEvent) -> None:
-    if event.article_id is not None:
-        index_article(conn, event.article_id)
 
 
 @listen("TicketMerge")

@@ -83,12 +83,24 @@ def _article_rows(conn: Connection, ids: Sequence[int]) -> list[dict[str, Any]]:
     return [{"key": row[0], "ticket": row[1], "doc": document(*row[2:])} for row in conn.execute(statement)]
 
 
-def _write(conn: Connection, table: Table, keys: Sequence[int], rows: list[dict[str, Any]]) -> None:
-    """Make ``rows`` the documents of ``keys`` in ``table``; keys without a row (no such ticket) lose theirs."""
+def article_document(subject: str | None, from_: str | None, to: str | None, cc: str | None, body: str | None) -> str:
+    """The document of an article from its ``article_data_mime`` values, cut as :func:`_article_rows` cuts them."""
+    return document(subject, *(_cut(part, ADDRESS_CHARS) for part in (from_, to, cc)), _cut(body, BODY_CHARS))
+
+
+def _cut(text: str | None, size: int) -> str | None:
+    return text[:size] if text else text
+
+
+def _write(
+    conn: Connection, table: Table, keys: Sequence[int], rows: list[dict[str, Any]], *, new: bool = False
+) -> None:
+    """Make ``rows`` the documents of ``keys`` in ``table``; keys without a row (no such ticket) lose theirs.
+    ``new``: the rows were just inserted, so they have no document to replace."""
     key = next(iter(table.primary_key.columns))
     dialect = conn.dialect.name
     missing = set(keys) - {row["key"] for row in rows}
-    if dialect == "sqlite" or missing:  # SQLite: one writer at a time, so delete-then-insert cannot race
+    if (dialect == "sqlite" and not new) or missing:  # SQLite: one writer at a time, delete-then-insert cannot race
         conn.execute(delete(table).where(key.in_(keys if dialect == "sqlite" else sorted(missing))))
     if not rows:
         return
@@ -126,6 +138,12 @@ def index_ticket(conn: Connection, ticket_id: int) -> None:
     index_tickets(conn, [ticket_id])
 
 
+def index_new_ticket(conn: Connection, ticket_id: int, tn: str, title: str) -> None:
+    """Write the document of a ticket just inserted, from the values in hand (no read back)."""
+    table = search_tables(conn.dialect.name).ticket
+    _write(conn, table, [ticket_id], [{"key": ticket_id, "doc": document(tn, title)}], new=True)
+
+
 def index_articles(conn: Connection, article_ids: Collection[int]) -> None:
     """(Re)write the documents of these articles from their ``article_data_mime`` rows."""
     table = search_tables(conn.dialect.name).article
@@ -136,6 +154,16 @@ def index_articles(conn: Connection, article_ids: Collection[int]) -> None:
 def index_article(conn: Connection, article_id: int) -> None:
     """(Re)write one article's document: after adding the article (and its MIME data)."""
     index_articles(conn, [article_id])
+
+
+def index_new_articles(conn: Connection, documents: Sequence[tuple[int, int, str]]) -> None:
+    """Write the documents of articles just inserted, ``(article id, ticket id, article_document(...))``, from the
+    values in hand: the article writer calls this, so a new article costs no read back."""
+    table = search_tables(conn.dialect.name).article
+    for start in range(0, len(documents), CHUNK):
+        chunk = documents[start : start + CHUNK]
+        rows = [{"key": article_id, "ticket": ticket_id, "doc": doc} for article_id, ticket_id, doc in chunk]
+        _write(conn, table, [article_id for article_id, _ticket_id, _doc in chunk], rows, new=True)
 
 
 def _articles_of(tables: SearchTables, ticket_ids: list[int]) -> ColumnElement[bool]:

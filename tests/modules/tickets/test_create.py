@@ -140,8 +140,8 @@ def test_create_is_a_handful_of_statements(desk: Desk) -> None:
         draft = TicketDraft(title="Counted", queue=RAW, customer_user="carl", customer_id="ACME")
         with counting(desk.engine) as statements:
             service.create(draft, PHONE_CALL)
-    # counter, number check, ticket, article, mime data, history
-    assert len(statements) == 6, statements
+    # counter, number check, ticket, its search document, article, mime data, its search document, history
+    assert len(statements) == 8, statements
 
 
 def test_drafts_validate_field_by_field() -> None:
