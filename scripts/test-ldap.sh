@@ -26,9 +26,9 @@ ensure_installed() {
   if [ -x /usr/sbin/slapd ] && command -v ldapsearch >/dev/null 2>&1; then return 0; fi
   if [ "$(id -u)" != 0 ]; then log "not root: cannot apt-get install slapd ldap-utils"; return 1; fi
   log "installing slapd ldap-utils"
-  apt-get update -qq >/dev/null || true
+  apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null || true
   # The package's own server is not used: RUNLEVEL=1 keeps its init script from starting it.
-  DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 apt-get install -y -qq slapd ldap-utils >/dev/null
+  DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 apt-get -o DPkg::Lock::Timeout=600 install -y -qq slapd ldap-utils >/dev/null
 }
 
 hash_pw() { /usr/sbin/slappasswd -h '{SSHA}' -s "$1"; }

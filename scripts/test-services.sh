@@ -19,8 +19,8 @@ pg_bin() { ls -d /usr/lib/postgresql/15/bin 2>/dev/null || true; }
 
 apt_install() {
   if [ "$(id -u)" != 0 ]; then log "not root: cannot apt-get install $*"; return 1; fi
-  if [ ! -f "$RUN/.apt-updated" ]; then apt-get update -qq >/dev/null && touch "$RUN/.apt-updated"; fi
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+  if [ ! -f "$RUN/.apt-updated" ]; then apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null && touch "$RUN/.apt-updated"; fi
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq "$@" >/dev/null
 }
 
 ensure_installed() {
