@@ -12,15 +12,18 @@ Example::
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, func, or_, select, union
+from sqlalchemy import ColumnElement, Connection, Engine, func, or_, select, union
 
 from modules.db.schema import metadata
 from modules.tickets.changes import utc_now
+from modules.tickets.events import TicketEvent, after_commit
 from modules.tickets.refs import Refs
 
 T = metadata.tables
@@ -137,15 +140,41 @@ def state_ids(conn: Connection, types: Collection[str]) -> list[int]:
 
 
 def open_counts(conn: Connection, queue_ids: Collection[int], states: Collection[int]) -> dict[int, int]:
-    """Tickets in ``states`` per queue, for the given queues: ONE grouped query."""
+    """Tickets in ``states`` per queue, for the given queues: ONE grouped query, or none for :data:`COUNTS_TTL`
+    seconds after the same question (a queue tree is asked for on every page of the queue view)."""
     if not queue_ids or not states:
         return {}
+    key = (conn.engine, tuple(sorted(set(queue_ids))), tuple(sorted(set(states))))
+    now = time.monotonic()
+    with _COUNTS_LOCK:
+        cached = _COUNTS.get(key)
+    if cached is not None and now - cached[0] < COUNTS_TTL:
+        return dict(cached[1])
     query = (
         select(_TICKET.c.queue_id, func.count())
-        .where(_TICKET.c.queue_id.in_(sorted(queue_ids)), _TICKET.c.ticket_state_id.in_(sorted(states)))
+        .where(_TICKET.c.queue_id.in_(key[1]), _TICKET.c.ticket_state_id.in_(key[2]))
         .group_by(_TICKET.c.queue_id)
     )
-    return {int(queue_id): int(count) for queue_id, count in conn.execute(query)}
+    counts = {int(queue_id): int(count) for queue_id, count in conn.execute(query)}
+    with _COUNTS_LOCK:
+        if len(_COUNTS) >= _COUNTS_KEPT:
+            _COUNTS.clear()
+        _COUNTS[key] = (now, counts)
+    return dict(counts)
+
+
+#: Seconds a queue tree's counts serve before they are counted again.  A ticket change in this process forgets
+#: them at once (:func:`_forget_counts`); other worker processes show it within this time.
+COUNTS_TTL = 10.0
+_COUNTS_KEPT = 512  # distinct (queues, states) questions kept: one per permission set, in practice
+_COUNTS: dict[tuple[Engine, tuple[int, ...], tuple[int, ...]], tuple[float, dict[int, int]]] = {}
+_COUNTS_LOCK = threading.Lock()
+
+
+@after_commit("*")
+def _forget_counts(_event: TicketEvent) -> None:
+    with _COUNTS_LOCK:
+        _COUNTS.clear()
 
 
 def agents_with(conn: Connection, group_ids: Collection[int], key: str) -> list[tuple[int, str]]:

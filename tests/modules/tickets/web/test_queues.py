@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from tests.modules.permissions.world import StatementCounter
+from tests.modules.permissions.world import StatementCounter, T
 from tests.modules.tickets.web.conftest import Setup
 from tests.modules.tickets.web.desk import HTMX, Tickets, id_of
 
@@ -51,6 +51,20 @@ def test_the_tree_costs_one_grouped_query_however_many_queues(tickets: Tickets, 
     page = sam.html("/agent/queues")
     assert len(counter) == few
     assert len(counts(page)) == 12
+
+
+def test_the_tree_counts_are_kept_briefly_and_a_ticket_change_forgets_them(tickets: Tickets, setup: Setup) -> None:
+    sam = tickets.agent("sam", {setup.sales_group: ("ro",)})
+    first = tickets.ticket(setup.sales, state="open")
+    assert counts(sam.html("/agent/queues"))["Sales"] == 1
+    closed = id_of(tickets, "ticket_state", "closed successful")
+    with tickets.desk.engine.begin() as conn:  # behind the service's back: no event, so the counts are kept
+        conn.execute(T["ticket"].update().where(T["ticket"].c.id == first).values(ticket_state_id=closed))
+    counter = StatementCounter(tickets.desk.engine)
+    assert counts(sam.html("/agent/queues"))["Sales"] == 1
+    assert not [s for s in counter.statements if "GROUP BY ticket.queue_id" in s]
+    tickets.ticket(setup.phones)  # a ticket event in this process: the counts are counted again
+    assert counts(sam.html("/agent/queues")) == {"Sales": 0, "Sales::Phones": 1}
 
 
 def test_a_queue_lists_its_tickets_and_htmx_gets_the_table_alone(tickets: Tickets, setup: Setup) -> None:
