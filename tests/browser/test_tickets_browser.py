@@ -94,6 +94,17 @@ def test_create_find_open_note_and_close_a_ticket_in_chromium(browser: Any, base
     row = page.locator("tbody tr", has_text="Printer on fire")
     expect(row).to_have_count(1)
     _shot(page, "queue")
+
+    # Bulk: the panel's fields arrive when it opens; raise the priority of the checked row.
+    row.locator('input[name="ids"]').check()
+    page.get_by_test_id("bulk-panel").locator("summary").click()
+    page.select_option("#b-priority", label="4 high")
+    _shot(page, "queue-bulk")
+    page.get_by_test_id("bulk-submit").click()
+    _ready(page)
+    expect(page.get_by_text("1 ticket changed.")).to_be_visible()
+    row = page.locator("tbody tr", has_text="Printer on fire")
+    expect(row).to_contain_text("4 high")
     row.get_by_role("link").first.click()
     page.wait_for_url(zoom_url)
     _ready(page)

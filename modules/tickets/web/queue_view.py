@@ -8,7 +8,8 @@ requests aimed at ``#gk-table`` get the table alone.  Rows can be selected for t
 (``POST /agent/tickets/bulk``).
 
 Bulk changes: the form posts the row checkboxes (``ids``) with the bulk panel's values (state with a pending
-time, priority, queue, owner, lock or unlock, an internal note).  :meth:`TicketService.bulk` reads all tickets in
+time, priority, queue, owner, lock or unlock, an internal note); the panel's fields come when it is opened
+(``GET /agent/queues/bulk-fields``).  :meth:`TicketService.bulk` reads all tickets in
 one statement, checks each ticket's permission and skips the ones the agent may not change, naming why; the outcome
 is a flash message on the list the form came from.
 """
@@ -136,7 +137,6 @@ def _show(queue_id: int | None) -> Response:
         counts = queries.open_counts(conn, [q.id for q in readable], viewable)
         tree = queue_tree(readable, counts)
         filters: list[Filter] = [f for f in filter_controls(conn, module, listing.params) if f.name != "queue_id"]
-        choices = bulk_choices(conn, user_id)
     selected = next((node for node in tree if node.id == queue_id), None)
     return page(
         "tickets/queues/index.html",
@@ -148,8 +148,17 @@ def _show(queue_id: int | None) -> Response:
         filters=filters,
         base=base,
         back=request.full_path.rstrip("?"),
-        **choices,
     )
+
+
+@handler("tickets.bulk_fields")
+@guarded
+def bulk_fields() -> Response:
+    """The bulk panel's fields, fetched when the agent opens the panel (htmx): its choice lists cost four queries
+    that the queue view itself need not pay on every page."""
+    with reading() as conn:
+        choices = bulk_choices(conn, agent_id())
+    return fragment("tickets/queues/_bulk_fields.html", **choices)
 
 
 @handler("tickets.queues")

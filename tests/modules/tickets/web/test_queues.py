@@ -135,6 +135,20 @@ def test_bulk_changes_the_selected_tickets_and_skips_the_forbidden(tickets: Tick
     assert "2 tickets changed. 1 skipped:" in page and f"{theirs}: You need the &#39;priority&#39;" in page
 
 
+def test_the_bulk_panels_fields_come_when_it_opens_with_only_allowed_targets(tickets: Tickets, setup: Setup) -> None:
+    sam = tickets.agent("sam", {setup.sales_group: ("rw",), setup.secret_group: ("ro",)})
+    tickets.ticket(setup.sales)
+    page = sam.html("/agent/queues")
+    assert 'hx-get="/agent/queues/bulk-fields"' in page and 'id="b-state"' not in page  # not paid on every page
+    fields = sam.html("/agent/queues/bulk-fields", **HTMX)
+    assert not fields.lstrip().startswith("<!doctype") and 'id="b-state"' in fields
+    targets = re.search(r'<select id="b-queue".*?</select>', fields, re.S)
+    assert targets is not None
+    shown = re.findall(r'<option value="\d+">([^<]+)</option>', targets.group(0))
+    assert shown == ["Sales", "Sales::Phones"]  # move_into on Sales only: the secret queue is read-only for sam
+    assert ">closed successful</option>" in fields and ">merged</option>" not in fields
+
+
 def test_bulk_without_a_selection_or_a_change_says_so(tickets: Tickets, setup: Setup) -> None:
     sam = tickets.agent("sam", {setup.sales_group: ("rw",)})
     ticket_id = tickets.ticket(setup.sales)
