@@ -8,16 +8,20 @@ dark and phone width) for a person to look at.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from goatkit.engine.extension import modules
+from modules.tickets.actor import Actor
+from modules.tickets.drafts import ArticleDraft, TicketDraft
+from modules.tickets.service import TicketService
 from tests.browser.conftest import STRICT_CSP, PageProblems, expect, serve
-from tests.modules.auth import AGENT, AGENT_PW, make_helpdesk
+from tests.modules.auth import AGENT, AGENT_PW, Helpdesk, make_helpdesk
 from tests.modules.permissions.world import T, World
 
 SHOTS = Path("/tmp")
@@ -25,16 +29,21 @@ USERS_GROUP, RAW = 1, 2  # OTRS's initial group "users" and its queue "Raw"
 
 
 @pytest.fixture(scope="module")
-def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Helpdesk]:
     root = tmp_path_factory.mktemp("tickets-browser")
-    desk = make_helpdesk(f"sqlite:///{root / 'gotrs.db'}", root / "var")
-    with desk.engine.connect() as conn:
+    made = make_helpdesk(f"sqlite:///{root / 'gotrs.db'}", root / "var")
+    with made.engine.connect() as conn:
         jane = int(conn.execute(select(T["users"].c.id).where(T["users"].c.login == AGENT)).scalar_one())
-    World(desk.engine).grant(jane, USERS_GROUP, "rw")
+    World(made.engine).grant(jane, USERS_GROUP, "rw")
+    yield made
+    modules(made.app).stop()
+    made.close()
+
+
+@pytest.fixture(scope="module")
+def base_url(desk: Helpdesk) -> Iterator[str]:
     with serve(desk.app) as url:
         yield url
-    modules(desk.app).stop()
-    desk.close()
 
 
 def _signed_in(browser: Any, base_url: str, **options: Any) -> tuple[Any, Any, PageProblems]:
@@ -150,5 +159,32 @@ def test_the_screens_in_dark_mode_and_at_phone_width(browser: Any, base_url: str
     _shot(page, "zoom-phone")
     page.goto(base_url + "/agent/tickets/new?channel=email", wait_until="load")
     _shot(page, "new-phone")
+    assert problems.items == []
+    context.close()
+
+
+def test_an_overdue_ticket_on_the_dashboard_and_in_the_queue_view(browser: Any, base_url: str, desk: Helpdesk) -> None:
+    """The escalation column of the queue view is a lambda (``modules/ticket.yaml``): it runs in the sandbox here."""
+    with desk.app.app_context(), desk.engine.begin() as conn:
+        created = TicketService(conn, Actor.system()).create(
+            TicketDraft(title="Overdue printer", queue="Raw"), ArticleDraft(channel="Phone", body="Still broken.")
+        )
+        due = int(time.time()) - 35 * 60 - 20  # as escalation.py stores a first response destination 35 min ago
+        ticket = T["ticket"]
+        conn.execute(
+            update(ticket)
+            .where(ticket.c.id == created.ticket_id)
+            .values(escalation_response_time=due, escalation_time=due)
+        )
+    context, page, problems = _signed_in(browser, base_url, color_scheme="light")
+    widget = page.locator('[data-widget="escalated"]')
+    expect(widget.locator(f'[data-ticket="{created.ticket_id}"]')).to_contain_text("Overdue printer")
+    expect(widget.locator('[data-escalation="red"]').first).to_have_text("overdue 35m")
+    _shot(page, "dashboard-escalated")
+    page.goto(base_url + "/agent/queues/2?sort=escalation_time", wait_until="load")
+    _ready(page)
+    row = page.locator("tbody tr", has_text="Overdue printer")
+    expect(row).to_contain_text("overdue 35m")
+    _shot(page, "queue-escalated")
     assert problems.items == []
     context.close()
