@@ -155,9 +155,12 @@ def search_tickets(
     words = [match.condition(tables, query.terms, plan)] if query.terms else []
     after = [_after(query, unpack_value(position["v"]), int(position["k"]))] if position else []
     fenced = bool(words) and plan == "collect"
-    rows = _page(conn, query, [*conditions, *words, *after], page_size + 1, fenced=fenced)
+    counting = fenced and not position  # the collected matches are all joined anyway: count them in passing
+    rows, counted = _page(conn, query, [*conditions, *words, *after], page_size + 1, fenced=fenced, count=counting)
     if position:
         total = Total(int(position["n"]), bool(position["c"]), bool(position["e"]))
+    elif counted is not None:
+        total = Total(min(counted, COUNT_CAP), counted > COUNT_CAP, False)
     elif plan == "walk" and tables.is_postgresql and len(rows) > page_size:  # counting would walk on: estimate
         total = _estimate(conn, [*conditions, match.condition(tables, query.terms)], len(rows))
     else:
@@ -179,22 +182,36 @@ class Total:
 
 
 def _page(
-    conn: Connection, query: TicketQuery, conditions: list[ColumnElement[bool]], limit: int, *, fenced: bool
-) -> list[TicketHit]:
-    """One page in the query's order.
+    conn: Connection,
+    query: TicketQuery,
+    conditions: list[ColumnElement[bool]],
+    limit: int,
+    *,
+    fenced: bool,
+    count: bool = False,
+) -> tuple[list[TicketHit], int | None]:
+    """One page in the query's order, and with ``count`` (fenced only) the number of all matches.
 
     ``fenced`` (collected words): every match is joined first, then sorted (``OFFSET 0`` keeps the ``ORDER BY ...
     LIMIT`` out of the inner plan).  Otherwise PostgreSQL may walk the sort index hoping to meet the matches early,
-    which costs a scan of most tickets when they are all old (a ticket number prefix, a word of last year).
+    which costs a scan of most tickets when they are all old (a ticket number prefix, a word of last year).  As the
+    fenced statement joins every match anyway, ``count(*) OVER ()`` counts them in the same statement: the words'
+    index is read once for page and total, not twice.
     """
     names = [hit_field.name for hit_field in fields(TicketHit)]
-    selected: Any = select(*(_TICKET.c[_RENAMED.get(name, name)] for name in names)).where(*conditions)
+    columns: list[Any] = [_TICKET.c[_RENAMED.get(name, name)] for name in names]
+    if count and fenced:
+        columns.append(func.count().over().label("gk_total"))
+    selected: Any = select(*columns).where(*conditions)
     source: Any = selected.offset(0).subquery() if fenced else _TICKET
     keys: list[Any] = [source.c[_SORTS[query.sort].name]] + ([] if query.sort == "id" else [source.c.id])
     order = [key.desc() if query.order == "desc" else key.asc() for key in keys]
     statement: Any = select(*source.c) if fenced else selected
-    rows = conn.execute(statement.order_by(*order).limit(limit))
-    return [_hit(dict(zip(names, row, strict=True))) for row in rows]
+    rows = conn.execute(statement.order_by(*order).limit(limit)).all()
+    hits = [_hit(dict(zip(names, row[: len(names)], strict=True))) for row in rows]
+    if not (count and fenced):
+        return hits, None
+    return hits, int(rows[0][-1]) if rows else 0
 
 
 def _count(conn: Connection, conditions: list[ColumnElement[bool]]) -> Total:

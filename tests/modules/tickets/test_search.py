@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 
 from modules.db.schema.gotrs_search import search_tables
 from modules.permissions.options import PermissionOptions
@@ -241,6 +241,26 @@ def test_the_count_is_capped(desk: Desk, monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setattr(search, "COUNT_CAP", 3)
     page = desk.search(page_size=2, queue_ids=[desk.ids["q3"]])
     assert (page.total, page.total_capped, len(page.rows)) == (3, True, 2)
+
+
+def test_collected_words_are_read_once_for_the_page_and_its_count(desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+
+    article_index = search_tables(desk.engine.dialect.name).article.name
+    event.listen(desk.engine, "before_cursor_execute", record)
+    try:
+        page = desk.search(page_size=1, text="printer")
+        monkeypatch.setattr(search, "COUNT_CAP", 1)
+        capped = desk.search(page_size=1, text="printer")
+    finally:
+        event.remove(desk.engine, "before_cursor_execute", record)
+    assert (page.total, page.total_capped, capped.total, capped.total_capped) == (2, False, 1, True)
+    planning = ("EXPLAIN", "SELECT coalesce(sum(greatest(reltuples")  # PostgreSQL's choice of plan, not reads
+    reads = [s for s in seen if article_index in s and not s.lstrip().startswith(planning)]
+    assert len(reads) == 2, reads  # one statement per search: the page counts its matches in passing
 
 
 def test_a_cursor_belongs_to_its_search_and_agent(desk: Desk) -> None:
