@@ -33,6 +33,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from contextlib import nullcontext
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
@@ -48,6 +49,7 @@ from sqlalchemy import (
     tuple_,
 )
 
+from goatkit.db.session_settings import postgres_settings
 from goatkit.engine.cursor import CursorError, decode_cursor, encode_cursor, pack_value, unpack_value
 from goatkit.platform import current_platform
 from modules.db.schema import metadata
@@ -181,6 +183,12 @@ class Total:
     estimated: bool
 
 
+SEARCH_WORK_MEM = "32MB"
+"""PostgreSQL ``work_mem`` for a collected search: GIN's partial match of a common prefix (``laptop:*``, 700,000
+postings in the million-ticket benchmark) overflows the default 4 MB into a lossy bitmap, and the heap then
+rechecks every row of every page it touched (37,000 blocks instead of 6,400 for the same 7,300 matches)."""
+
+
 def _page(
     conn: Connection,
     query: TicketQuery,
@@ -207,7 +215,8 @@ def _page(
     keys: list[Any] = [source.c[_SORTS[query.sort].name]] + ([] if query.sort == "id" else [source.c.id])
     order = [key.desc() if query.order == "desc" else key.asc() for key in keys]
     statement: Any = select(*source.c) if fenced else selected
-    rows = conn.execute(statement.order_by(*order).limit(limit)).all()
+    with postgres_settings(conn, work_mem=SEARCH_WORK_MEM) if fenced else nullcontext():
+        rows = conn.execute(statement.order_by(*order).limit(limit)).all()
     hits = [_hit(dict(zip(names, row[: len(names)], strict=True))) for row in rows]
     if not (count and fenced):
         return hits, None
