@@ -398,7 +398,7 @@ def _joins_as_written(conn: Connection, stmt: Select[Any]) -> AbstractContextMan
     """On PostgreSQL, plan a list statement's lookup joins in the order written (``join_collapse_limit = 1``).
 
     They are LEFT JOINs on unique keys after the keyset scan, so the written order is the best one; searching the
-    orders cost 2.7 ms of planning for a 0.2 ms ticket list with five lookups and a permission condition (0.5 ms
+    orders cost 2.7 ms of planning for a 0.2 ms list statement with five lookups and a permission condition (0.5 ms
     as written).  The setting is reset at once, so no other statement of the connection sees it.
     """
     joined = isinstance(stmt.get_final_froms()[0], Join)
