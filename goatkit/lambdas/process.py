@@ -116,6 +116,7 @@ class WorkerProcess:
             try:
                 chunk = os.read(self._out, 1 << 20)
             except BlockingIOError:
+                chunk = b""
                 if not spun:
                     spun = True
                     chunk = self._spin()

@@ -359,6 +359,14 @@ def test_the_calls_of_a_row_share_its_item_on_the_wire_but_not_in_the_lambdas(po
     assert [row[2] for row in sent["calls"]] == [0, 0, 1, 0]
 
 
+def test_answers_larger_than_the_pipe_arrive_intact(pool: SandboxPool) -> None:
+    """A reply of 2 MB comes through the 64 KB pipe in many reads, some finding it empty for a moment."""
+    code = "return 'x'.repeat(15000) + item.n;"
+    for _ in range(3):
+        outcomes = pool.run([Call(code, {"n": i}) for i in range(150)], budget_ms=SLOW)
+        assert [o.value for o in outcomes] == ["x" * 15000 + str(i) for i in range(150)]
+
+
 def test_query_key() -> None:
     assert query_key("SELECT ? , ?", ["é", 2]) == '["SELECT ? , ?",["é",2]]'
     assert query_key("q", ()) == '["q",[]]'
