@@ -49,12 +49,12 @@ def _items(module: ResolvedModule, rows: Sequence[Mapping[str, Any]]) -> list[di
     for row in rows:
         item = {}
         for name, value in row.items():
-            if type(value) in _AS_IS:  # most values: no conversion (the exact type: bool is an int, a str enum...)
+            if name in hidden:
+                continue
+            if type(value) in _AS_IS:  # most values need no conversion (the exact type: not a str enum, say)
                 item[name] = value
-            elif name not in hidden and (plain := _plain(value)) is not _SKIP:
+            elif (plain := _plain(value)) is not _SKIP:
                 item[name] = plain
-        for name in hidden & item.keys():
-            del item[name]
         out.append(item)
     return out
 
