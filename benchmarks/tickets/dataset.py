@@ -326,8 +326,8 @@ _FIELD_VALUES = [
 
 
 def _tokens_sql(expression: str) -> str:
-    """SQL for :func:`modules.tickets.search_text.document` of ASCII text: lower case, runs of [a-z0-9]."""
-    return f"to_tsvector('simple'::regconfig, regexp_replace(lower({expression}), '[^a-z0-9]+', ' ', 'g'))"
+    """SQL for ``gotrs_search_doc(document(...))`` of ASCII text (lower case, runs of [a-z0-9]), as the app writes."""
+    return f"gotrs_search_doc(regexp_replace(lower({expression}), '[^a-z0-9]+', ' ', 'g'))"
 
 
 _TICKET_FTS = f"""

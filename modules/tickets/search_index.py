@@ -8,7 +8,8 @@ back article leaves no index row, a committed one is found at once.
   body (PostgreSQL caps a ``tsvector`` at 1 MB).
 
 A document is the fields' tokens as :func:`modules.tickets.search_text.document` cuts them (the same cutting as the
-search words, so both always agree; PostgreSQL stores ``to_tsvector('simple', ...)`` of them).  The rows are read
+search words, so both always agree; PostgreSQL stores ``gotrs_search_doc(...)`` of them: the tokens as lexemes,
+with each word's beginnings marked ``^`` for prefix searches, revision ``0008_search_prefixes``).  The rows are read
 and written :data:`CHUNK` at a time, and writing a document replaces the old one.  On PostgreSQL and MariaDB the
 index rows follow deleted tickets and articles by ``ON DELETE CASCADE``; on SQLite (FTS5 has no foreign keys) call
 :func:`drop_ticket` or :func:`drop_articles` *before* deleting the rows.
@@ -37,7 +38,6 @@ from sqlalchemy import (
     exists,
     func,
     insert,
-    literal_column,
     select,
     update,
 )
@@ -109,7 +109,7 @@ def _write(
     if key.key != "ticket_id":
         values["ticket_id"] = bindparam("ticket")
     if dialect == "postgresql":
-        values["doc"] = func.to_tsvector(literal_column("'simple'::regconfig"), doc)
+        values["doc"] = func.gotrs_search_doc(doc)
         upsert = postgresql.insert(table).values(values)
         changed = {name: upsert.excluded[name] for name in values if name != key.key}
         conn.execute(upsert.on_conflict_do_update(index_elements=[key], set_=changed), rows)

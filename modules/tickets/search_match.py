@@ -36,16 +36,16 @@ from sqlalchemy import (
     Connection,
     Select,
     Table,
+    cast,
     exists,
     false,
-    func,
     literal,
-    literal_column,
     or_,
     select,
     text,
     union_all,
 )
+from sqlalchemy.dialects.postgresql import TSQUERY
 
 from modules.db.schema import metadata
 from modules.db.schema.gotrs_search import SearchTables
@@ -70,7 +70,7 @@ def matcher(tables: SearchTables, terms: tuple[Term, ...]) -> Callable[[Table], 
         expression: Any = literal(fts5_query(terms))
         return lambda table: table.c.doc.match(expression)  # FTS5: doc MATCH ?
     if tables.is_postgresql:
-        expression = func.to_tsquery(literal_column("'simple'::regconfig"), literal(tsquery(terms)))
+        expression = cast(literal(tsquery(terms)), TSQUERY)  # the tokens are the lexemes: no parser in between
         return lambda table: table.c.doc.op("@@", return_type=Boolean)(expression)
     if not boolean_query(terms):  # only words shorter than InnoDB indexes
         return None

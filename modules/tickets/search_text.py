@@ -21,7 +21,7 @@ Example::
     >>> fts5_query(terms)
     '"printer" "paper jam" "john doe exa"*'
     >>> tsquery(terms)
-    "'printer' & 'paper' <-> 'jam' & 'john' <-> 'doe' <-> 'exa':*"
+    "'printer' & 'paper' <-> 'jam' & 'john' <-> 'doe' <-> ('exa' | '^exa')"
     >>> document("Re: ERR-1234", "Jörg <jorg@example.com>")
     're err 1234 jorg jorg example com'
 """
@@ -40,6 +40,14 @@ MAX_TERMS = 20
 
 PREFIX_MIN = 3
 """Shortest last word matched as a prefix: ``pr*`` would read the posting lists of half the vocabulary."""
+
+PREFIX_MARK = "^"
+"""On PostgreSQL a document also holds each word's beginnings as lexemes marked so (``'^lapt'`` for ``laptops``),
+``PREFIX_MIN`` to :data:`PREFIX_MAX` characters long and shorter than the word: ``gotrs_search_doc`` in revision
+``0008_search_prefixes``.  A prefix is then one exact lexeme, not a partial match of GIN's word list."""
+
+PREFIX_MAX = 16
+"""Longest beginning stored as a lexeme; a longer prefix is matched with ``:*`` (few words share one)."""
 
 _TOKEN = re.compile(r"[^\W_]+")
 _PIECE = re.compile(r'"([^"]*)"|(\S+)')
@@ -115,12 +123,20 @@ def fts5_query(terms: tuple[Term, ...]) -> str:
 
 
 def tsquery(terms: tuple[Term, ...]) -> str:
-    """A PostgreSQL ``to_tsquery`` text: quoted lexemes (letters and digits only), ``<->`` phrases, ``&`` between."""
+    """A PostgreSQL ``tsquery`` literal: quoted lexemes (the tokens as they are, letters and digits only), ``<->``
+    phrases, ``&`` between; a prefix is the word itself or a word beginning with it (:data:`PREFIX_MARK`).
+
+    >>> tsquery(parse_text("printer lapt"))
+    "'printer' & ('lapt' | '^lapt')"
+    >>> tsquery(parse_text("internationalisatio"))
+    "'internationalisatio':*"
+    """
     parts = []
     for term in terms:
         lexemes = [f"'{token}'" for token in term.tokens]
         if term.prefix:
-            lexemes[-1] += ":*"
+            last = term.tokens[-1]
+            lexemes[-1] = f"('{last}' | '{PREFIX_MARK}{last}')" if len(last) <= PREFIX_MAX else f"'{last}':*"
         parts.append(" <-> ".join(lexemes))
     return " & ".join(parts)
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Connection, Engine, delete, func, select, text, true, update
 
+from modules.db import MIGRATIONS
 from modules.db.schema.gotrs_search import search_tables
 from modules.tickets import search
 from modules.tickets.search import search_tickets
@@ -91,6 +93,12 @@ def shared(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         ("prin fire", []),  # ... only on the last one
         ("fire pri", ["printer"]),  # ... from three characters
         ("fire pr", []),
+        ("lapto", ["laptop"]),  # ... on every backend's prefix index
+        ("laptop", ["laptop"]),  # ... the whole word is a prefix of itself
+        ("laptops", []),
+        ("john.doe@exam", ["laptop"]),  # ... at the end of a phrase
+        ("john.do", []),  # ... not from two characters
+        ("202403151000000", ["laptop", "printer"]),  # ... the longest stored beginning of a 16-digit number
         ("PRINTER ON FIRE", ["printer"]),  # case
         ("muller", ["laptop"]),  # accents, both ways
         ("MÜLLER", ["laptop"]),
@@ -220,6 +228,83 @@ def test_long_bodies_are_indexed_up_to_the_limit(engine: Engine, world: SearchWo
     world.indexed_article(ticket_id, subject="Long", body=body + " word" * 100_000)
     assert found(engine, "early") == [ticket_id]
     assert found(engine, "late") == []
+
+
+def test_long_prefixes_are_matched_too(engine: Engine, world: SearchWorld) -> None:
+    ticket_id = world.indexed_ticket(RAW_QUEUE, title="Internationalisation broke the helpdesk")
+    # 16 characters: a stored beginning on PostgreSQL; 17 and more: a partial match of the word list
+    for words in ("internationalisa", "internationalisat", "internationalisation", "broke internationalisati"):
+        assert found(engine, words) == [ticket_id], words
+    assert found(engine, "internationalisations") == []
+
+
+@pytest.mark.parametrize(
+    ("words", "lexemes"),
+    [
+        ("", ""),
+        ("ab abc abcd", "'^abc':3 'ab':1 'abc':2 'abcd':3"),  # beginnings from 3 characters, shorter than the word
+        ("laptop lapse laptop", "'^lap':1,2,3 '^laps':2 '^lapt':1,3 '^lapto':1,3 'lapse':2 'laptop':1,3"),
+        ("a\u00b2b  muller", "'^mul':2 '^mull':2 '^mulle':2 'a\u00b2b':1 'muller':2"),  # tokens as they are: no parser
+        ("x" * 20, "'^xxx':1 " + " ".join(f"'^{'x' * n}':1" for n in range(4, 17)) + f" '{'x' * 20}':1"),
+    ],
+)
+def test_postgresql_documents_hold_the_words_and_their_beginnings(postgres_url: str, words: str, lexemes: str) -> None:
+    engine = make_database(postgres_url)
+    try:
+        with engine.connect() as conn:
+            document = conn.execute(text("SELECT gotrs_search_doc(:words)::text"), {"words": words}).scalar_one()
+            order = conn.execute(text("SELECT CAST(:lexemes AS tsvector)::text"), {"lexemes": lexemes}).scalar_one()
+        assert document == order
+    finally:
+        engine.dispose()
+
+
+def test_postgresql_documents_stay_within_tsvector_limits(postgres_url: str) -> None:
+    words = " ".join(f"w{n:05d}abcdefghijklmnop" for n in range(6_000)) + " " + "y" * 3_000 + " late"
+    engine = make_database(postgres_url)
+    try:
+        with engine.connect() as conn:
+            lexemes = dict(
+                conn.execute(
+                    text("SELECT lexeme, cardinality(positions) FROM unnest(gotrs_search_doc(:words))"),
+                    {"words": words},
+                ).all()
+            )
+    finally:
+        engine.dispose()
+    assert (
+        "y" * 3_000 not in lexemes and "late" in lexemes
+    )  # a lexeme longer than 2 kB is left out, as to_tsvector does
+    assert "w05999abcdefghijklmnop" in lexemes  # every word stays
+    assert "^w03999" in lexemes and "^w04000" not in lexemes  # beginnings of the first 4,000 distinct words only
+    assert lexemes["^w00"] == 256  # a lexeme keeps 256 positions
+
+
+def test_the_migration_rewrites_existing_postgresql_documents(postgres_url: str) -> None:
+    path = MIGRATIONS.script_location / "versions" / "0008_search_prefixes.py"  # not an importable name
+    spec = importlib.util.spec_from_file_location("search_prefixes_0008", path)
+    assert spec is not None and spec.loader is not None
+    revision = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(revision)
+    engine = make_database(postgres_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("CREATE TEMPORARY TABLE gotrs_ticket_fts_old (doc tsvector)"))
+            conn.execute(
+                text("INSERT INTO gotrs_ticket_fts_old VALUES (to_tsvector('simple', 'printer on fire printer'))")
+            )
+            conn.execute(text(revision.REWRITE[0].replace("gotrs_ticket_fts", "gotrs_ticket_fts_old")))
+            rewritten = conn.execute(text("SELECT doc::text FROM gotrs_ticket_fts_old")).scalar_one()
+            expected = conn.execute(text("SELECT gotrs_search_doc('printer on fire printer')::text")).scalar_one()
+            assert rewritten == expected
+            conn.execute(text(revision.UNDO[0].replace("gotrs_ticket_fts", "gotrs_ticket_fts_old")))
+            undone = conn.execute(text("SELECT doc::text FROM gotrs_ticket_fts_old")).scalar_one()
+            assert (
+                undone
+                == conn.execute(text("SELECT to_tsvector('simple', 'printer on fire printer')::text")).scalar_one()
+            )
+    finally:
+        engine.dispose()
 
 
 def test_reindex_all_builds_the_index_of_existing_rows(engine: Engine) -> None:
