@@ -18,7 +18,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Protocol
 
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Engine, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from goatkit.db.reader import reading
@@ -59,6 +59,13 @@ class RedisRevocationList:
         """Redis expires the keys itself."""
 
 
+_ANY_REVOKED = (
+    select(goatkit_revoked_token.c.token_id)
+    .where(goatkit_revoked_token.c.token_id.in_(bindparam("ids", expanding=True)))
+    .limit(1)
+)
+
+
 class DatabaseRevocationList:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -80,9 +87,8 @@ class DatabaseRevocationList:
         ids = [token_id for token_id in token_ids if token_id]
         if not ids:
             return False
-        query = select(goatkit_revoked_token.c.token_id).where(goatkit_revoked_token.c.token_id.in_(ids)).limit(1)
         with reading(self.engine) as conn:
-            return conn.execute(query).first() is not None
+            return conn.execute(_ANY_REVOKED, {"ids": ids}).first() is not None
 
     def purge_expired(self) -> None:
         with self.engine.begin() as conn:

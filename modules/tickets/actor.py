@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from email.utils import formataddr
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from modules.db.schema import metadata
 from modules.permissions.agent import PermissionMap, agent_permissions
@@ -24,6 +24,16 @@ from modules.permissions.agent import PermissionMap, agent_permissions
 T = metadata.tables
 SYSTEM_USER_ID = 1
 SYSTEM_LOGIN = "root@localhost"
+
+
+_USERS, _PREFS = T["users"], T["user_preferences"]
+_AGENT = (
+    select(_USERS.c.login, _USERS.c.first_name, _USERS.c.last_name, _PREFS.c.preferences_value)
+    .select_from(
+        _USERS.outerjoin(_PREFS, (_PREFS.c.user_id == _USERS.c.id) & (_PREFS.c.preferences_key == "UserEmail"))
+    )
+    .where(_USERS.c.id == bindparam("user_id"))
+)
 
 
 @dataclass(frozen=True)
@@ -38,14 +48,7 @@ class Actor:
     @classmethod
     def agent(cls, conn: Connection, user_id: int) -> Actor:
         """The agent ``user_id`` with their permission map (an unknown or invalid user has no permission)."""
-        users, prefs = T["users"], T["user_preferences"]
-        row = conn.execute(
-            select(users.c.login, users.c.first_name, users.c.last_name, prefs.c.preferences_value)
-            .select_from(
-                users.outerjoin(prefs, (prefs.c.user_id == users.c.id) & (prefs.c.preferences_key == "UserEmail"))
-            )
-            .where(users.c.id == user_id)
-        ).first()
+        row = conn.execute(_AGENT, {"user_id": user_id}).first()
         if row is None:
             return cls(user_id, f"user {user_id}", agent_permissions(conn, user_id))
         raw = row[3]

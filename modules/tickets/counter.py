@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import Connection, Insert, func, insert, select, update
+from sqlalchemy import Connection, Insert, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from modules.db.schema import metadata
@@ -41,14 +41,21 @@ def scope(generator: TicketNumberGenerator, day: date) -> str:
     return f"{SCOPE_PREFIX}day:{day:%Y%m%d}" if generator.date_based else f"{SCOPE_PREFIX}all"
 
 
+_TN_TAKEN = select(T["ticket"].c.id).where(T["ticket"].c.tn == bindparam("tn")).limit(1)
+_TABLE = T["ticket_number_counter"]
+_INCREMENT = (
+    update(_TABLE).where(_TABLE.c.counter_uid == bindparam("uid")).values(counter=_TABLE.c.counter + 1)
+)  # fmt: skip
+_INCREMENT_RETURNING = _INCREMENT.returning(_TABLE.c.counter)
+
+
 def allocate(conn: Connection, generator: TicketNumberGenerator, *, now: datetime) -> str:
     """A ticket number no ticket has, from the counter of ``now``'s day (two statements once the day began)."""
     day = now.date()
-    ticket = T["ticket"]
     for _ in range(MAX_TRIES):
         counter = next_counter(conn, generator, day, now=now) if generator.uses_counter else 0
         tn = generator.create(counter, day)
-        if conn.execute(select(ticket.c.id).where(ticket.c.tn == tn).limit(1)).first() is None:
+        if conn.execute(_TN_TAKEN, {"tn": tn}).first() is None:
             return tn
     raise RuntimeError(f"no free ticket number after {MAX_TRIES} tries ({generator.name}, {day})")
 
@@ -88,12 +95,11 @@ def delete_old_scopes(conn: Connection, *, now: datetime, keep_days: int = 2) ->
 
 
 def _increment(conn: Connection, uid: str) -> int | None:
-    table = T["ticket_number_counter"]
-    statement = update(table).where(table.c.counter_uid == uid).values(counter=table.c.counter + 1)
+    table = _TABLE
     if conn.dialect.update_returning:
-        row = conn.execute(statement.returning(table.c.counter)).first()
+        row = conn.execute(_INCREMENT_RETURNING, {"uid": uid}).first()
         return int(row[0]) if row else None
-    if not conn.execute(statement).rowcount:
+    if not conn.execute(_INCREMENT, {"uid": uid}).rowcount:
         return None
     # MySQL: the UPDATE holds the row lock until commit, so this read sees our own increment.
     return int(conn.execute(select(table.c.counter).where(table.c.counter_uid == uid)).scalar_one())

@@ -33,7 +33,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, and_, delete, insert, or_, select
+from sqlalchemy import Connection, Select, and_, bindparam, delete, insert, or_, select
 
 from modules.admin.dynamic_fields import from_yaml
 from modules.db.schema import metadata
@@ -135,16 +135,24 @@ def _config(raw: Any) -> Mapping[str, Any]:
     return found
 
 
-def definitions(conn: Connection, *, valid_only: bool = True) -> dict[str, FieldDef]:
-    """The Ticket and Article fields of the seven types, by name, in ``field_order``: one statement."""
+def _definitions_query(*, valid_only: bool) -> Select[Any]:
     query = select(
         FIELD.c.id, FIELD.c.name, FIELD.c.label, FIELD.c.field_order, FIELD.c.field_type, FIELD.c.object_type
     ).add_columns(FIELD.c.config, FIELD.c.valid_id)
     query = query.where(FIELD.c.object_type.in_(OBJECTS), FIELD.c.field_type.in_(TYPES))
     if valid_only:
         query = query.where(FIELD.c.valid_id == VALID)
+    return query.order_by(FIELD.c.field_order, FIELD.c.name)
+
+
+_DEFINITIONS = {valid_only: _definitions_query(valid_only=valid_only) for valid_only in (True, False)}
+"""Built once (the lists and the API read the definitions on every request)."""
+
+
+def definitions(conn: Connection, *, valid_only: bool = True) -> dict[str, FieldDef]:
+    """The Ticket and Article fields of the seven types, by name, in ``field_order``: one statement."""
     found: dict[str, FieldDef] = {}
-    for row in conn.execute(query.order_by(FIELD.c.field_order, FIELD.c.name)):
+    for row in conn.execute(_DEFINITIONS[valid_only]):
         found[row[1]] = FieldDef(
             int(row[0]), str(row[1]), str(row[2] or row[1]), int(row[3] or 0), str(row[4]), str(row[5]),
             _config(row[6]), row[7] == VALID,
@@ -291,6 +299,14 @@ def default_value(field: FieldDef, now: datetime) -> Value:
 # --- reading -----------------------------------------------------------------------------------------------------
 
 
+_VALUES = (
+    select(VALUE.c.field_id, VALUE.c.object_id, VALUE.c.value_text, VALUE.c.value_date, VALUE.c.value_int)
+    .where(VALUE.c.object_id.in_(bindparam("objects", expanding=True)))
+    .where(VALUE.c.field_id.in_(bindparam("fields", expanding=True)))
+    .order_by(VALUE.c.id)
+)
+
+
 def read_values(conn: Connection, fields: Iterable[FieldDef], object_ids: Iterable[int]) -> dict[int, dict[str, Value]]:
     """The values of ``fields`` for these objects (tickets or articles, by the fields' object type), by object id
     then field name; objects without values are missing.  One statement per :data:`CHUNK` objects."""
@@ -299,11 +315,9 @@ def read_values(conn: Connection, fields: Iterable[FieldDef], object_ids: Iterab
     found: dict[int, dict[str, Value]] = {}
     if not by_id or not wanted:
         return found
-    columns = (VALUE.c.field_id, VALUE.c.object_id, VALUE.c.value_text, VALUE.c.value_date, VALUE.c.value_int)
     for start in range(0, len(wanted), CHUNK):
         chunk = wanted[start : start + CHUNK]
-        where = [VALUE.c.object_id.in_(chunk), VALUE.c.field_id.in_(sorted(by_id))]
-        for row in conn.execute(select(*columns).where(*where).order_by(VALUE.c.id)):
+        for row in conn.execute(_VALUES, {"objects": chunk, "fields": sorted(by_id)}):
             field = by_id[row[0]]
             value = _stored(field, row[2], row[3], row[4])
             if value is None:

@@ -35,9 +35,10 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, select, update
+from sqlalchemy import Connection, Select, and_, bindparam, select, update
 
 from goatkit.worktime import WorkingCalendar
 from modules.db.schema import metadata
@@ -224,36 +225,39 @@ _GOAL_COLUMNS = (
 )
 
 
-def read_goals(conn: Connection, refs: Refs, ticket_ids: Iterable[int]) -> list[TicketGoals]:
-    """The tickets with their goals (SLA when the ticket has one, else queue), one statement per thousand."""
+@cache
+def _goals_query() -> Select[Any]:
+    """The tickets (``ids``) with their queue's and SLA's goals: built once, compiled once."""
     ticket, queue, sla = T["ticket"], T["queue"], T["sla"]
     goal_columns = [queue.c[name].label(f"q_{name}") for name in (*_GOAL_COLUMNS, "calendar_name")] + [
         sla.c[name].label(f"s_{name}") for name in (*_GOAL_COLUMNS, "calendar_name")
     ]
+    return (
+        select(
+            ticket.c.id,
+            ticket.c.create_time,
+            ticket.c.change_time,
+            ticket.c.ticket_state_id,
+            ticket.c.queue_id,
+            ticket.c.type_id,
+            ticket.c.user_id,
+            ticket.c.ticket_priority_id,
+            ticket.c.escalation_time,
+            sla.c.id.label("s_id"),
+            *[ticket.c[column] for column in COLUMNS.values()],
+            *goal_columns,
+        )
+        .select_from(ticket.join(queue, queue.c.id == ticket.c.queue_id).outerjoin(sla, sla.c.id == ticket.c.sla_id))
+        .where(ticket.c.id.in_(bindparam("ids", expanding=True)))
+    )
+
+
+def read_goals(conn: Connection, refs: Refs, ticket_ids: Iterable[int]) -> list[TicketGoals]:
+    """The tickets with their goals (SLA when the ticket has one, else queue), one statement per thousand."""
     ids = sorted(set(ticket_ids))
     result = []
     for start in range(0, len(ids), CHUNK):
-        query = (
-            select(
-                ticket.c.id,
-                ticket.c.create_time,
-                ticket.c.change_time,
-                ticket.c.ticket_state_id,
-                ticket.c.queue_id,
-                ticket.c.type_id,
-                ticket.c.user_id,
-                ticket.c.ticket_priority_id,
-                ticket.c.escalation_time,
-                sla.c.id.label("s_id"),
-                *[ticket.c[column] for column in COLUMNS.values()],
-                *goal_columns,
-            )
-            .select_from(
-                ticket.join(queue, queue.c.id == ticket.c.queue_id).outerjoin(sla, sla.c.id == ticket.c.sla_id)
-            )
-            .where(ticket.c.id.in_(ids[start : start + CHUNK]))
-        )
-        for row in conn.execute(query):
+        for row in conn.execute(_goals_query(), {"ids": ids[start : start + CHUNK]}):
             state = refs.state(row.ticket_state_id, valid=False)
             result.append(
                 TicketGoals(

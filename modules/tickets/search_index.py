@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
@@ -102,8 +103,14 @@ def _write(
     missing = set(keys) - {row["key"] for row in rows}
     if (dialect == "sqlite" and not new) or missing:  # SQLite: one writer at a time, delete-then-insert cannot race
         conn.execute(delete(table).where(key.in_(keys if dialect == "sqlite" else sorted(missing))))
-    if not rows:
-        return
+    if rows:
+        conn.execute(_writer(dialect, table), rows)
+
+
+@cache
+def _writer(dialect: str, table: Table) -> Any:
+    """The statement that writes (or replaces) documents ``{key, doc[, ticket]}`` of ``table``: built once."""
+    key = next(iter(table.primary_key.columns))
     doc: Any = bindparam("doc")
     values = {key.key: bindparam("key"), "doc": doc}
     if key.key != "ticket_id":
@@ -112,13 +119,12 @@ def _write(
         values["doc"] = func.gotrs_search_doc(doc)
         upsert = postgresql.insert(table).values(values)
         changed = {name: upsert.excluded[name] for name in values if name != key.key}
-        conn.execute(upsert.on_conflict_do_update(index_elements=[key], set_=changed), rows)
-    elif dialect in ("mysql", "mariadb"):
+        return upsert.on_conflict_do_update(index_elements=[key], set_=changed)
+    if dialect in ("mysql", "mariadb"):
         upsert_my = mysql.insert(table).values(values)
         changed_my = {name: upsert_my.inserted[name] for name in values if name != key.key}
-        conn.execute(upsert_my.on_duplicate_key_update(changed_my), rows)
-    else:
-        conn.execute(insert(table).values(values), rows)
+        return upsert_my.on_duplicate_key_update(changed_my)
+    return insert(table).values(values)
 
 
 def _chunks(ids: Collection[int]) -> list[list[int]]:
