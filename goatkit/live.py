@@ -37,7 +37,7 @@ import secrets
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
@@ -79,6 +79,9 @@ class Broker(Protocol):
     def publish(self, channels: str | Iterable[str], payload: Mapping[str, Any]) -> str:
         """Publish ``payload`` once on every channel given; return the message id."""
 
+    def publish_many(self, messages: Sequence[tuple[str | Iterable[str], Mapping[str, Any]]]) -> list[str]:
+        """Publish ``(channels, payload)`` messages in order, in one exchange with the store; return their ids."""
+
     def position(self) -> str:
         """The id of the newest message ("" when there is none yet): where a page rendered now should resume."""
 
@@ -112,6 +115,9 @@ class MemoryBroker:
             self._ring.append((self._seq, message))
             self._changed.notify_all()
         return message.id
+
+    def publish_many(self, messages: Sequence[tuple[str | Iterable[str], Mapping[str, Any]]]) -> list[str]:
+        return [self.publish(channels, payload) for channels, payload in messages]
 
     def position(self) -> str:
         with self._changed:

@@ -147,7 +147,7 @@ def _insert_ids(conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
     for row in rows:
         row["insert_fingerprint"] = uuid.uuid4().hex
     if len(rows) == 1:
-        return [inserted_id(conn.execute(insert(article).values(**rows[0])))]
+        return [inserted_id(conn.execute(insert(article), rows[0]))]
     if conn.dialect.insert_executemany_returning:
         position = {row["insert_fingerprint"]: index for index, row in enumerate(rows)}
         ids = [0] * len(rows)
@@ -155,7 +155,7 @@ def _insert_ids(conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
         for article_id, fingerprint in conn.execute(statement, rows):
             ids[position[fingerprint]] = int(article_id)
         return ids
-    return [inserted_id(conn.execute(insert(article).values(**row))) for row in rows]
+    return [inserted_id(conn.execute(insert(article), row)) for row in rows]
 
 
 def _mime_row(

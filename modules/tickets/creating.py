@@ -139,12 +139,15 @@ def create_ticket(service: TicketService, draft: TicketDraft, article: ArticleDr
     return Created(ticket_id, tn, article_id)
 
 
+_INSERT_TICKET = insert(T["ticket"])
+
+
 def _insert(service: TicketService, values: dict[str, Any]) -> int:
     """Insert the ticket row (escalation columns 0: the escalation listener computes them) and its search document."""
     actor_id, now = service.actor.user_id, service.now
     audit = {"create_time": now, "create_by": actor_id, "change_time": now, "change_by": actor_id}
     audit.update(dict.fromkeys(ESCALATION_COLUMNS, 0))
-    ticket_id = inserted_id(service.conn.execute(insert(T["ticket"]).values(**values, **audit)))
+    ticket_id = inserted_id(service.conn.execute(_INSERT_TICKET, {**values, **audit}))
     index_new_ticket(service.conn, ticket_id, values["tn"], values["title"])
     return ticket_id
 

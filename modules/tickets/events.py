@@ -8,7 +8,9 @@ Every service action emits :class:`TicketEvent` s with OTRS's event names (``Tic
   escalation and automation run here and are never half-applied.  ``"*"`` listens to every event.
 - ``@after_commit("TicketStateUpdate", ...)`` registers ``fn(event)``, called only once the transaction has
   committed (live updates, notifications to other processes).  A rollback runs none of them; an exception in one
-  is logged and does not affect the others (the data is committed by then).
+  is logged and does not affect the others (the data is committed by then).  ``@after_commit_all(...)`` registers
+  ``fn(events)``, called once per committed transaction with its events in order (after the per-event ones), for
+  work that talks to another service once rather than once per event (live updates: one Redis round trip).
 
 After-commit work is queued on the connection (``Connection.info``) and released by SQLAlchemy's connection events
 (:func:`_on_commit`, :func:`_on_rollback`, and the savepoint events, so work queued inside a rolled-back
@@ -102,6 +104,7 @@ class EventBus:
         self.known: set[str] = set(EVENT_NAMES)
         self._listeners: list[tuple[frozenset[str], Listener]] = []
         self._after: list[tuple[frozenset[str], AfterCommit]] = []
+        self.batched: set[Callable[..., None]] = set()  # after-commit listeners that take the list of events
         self._batch: list[BatchListener] = []
 
     def declare(self, *names: str) -> None:
@@ -128,6 +131,17 @@ class EventBus:
 
         return register
 
+    def after_commit_all(self, *names: str) -> Callable[[F], F]:
+        """Decorator: call ``fn(events)`` once after the transaction has committed, with its events of these names
+        in the order they were emitted (none: not called)."""
+        register = self.after_commit(*names)
+
+        def register_all(fn: F) -> F:
+            self.batched.add(fn)
+            return register(fn)
+
+        return register_all
+
     def after_batch(self, fn: F) -> F:
         """Decorator: call ``fn(conn, events)`` inside the transaction once every event of one write was emitted
         (:meth:`emit_batch`; ``changes.apply`` emits an action's events so), for work that should run once per
@@ -139,6 +153,7 @@ class EventBus:
         """Unregister ``fn`` from every event."""
         self._listeners = [(names, f) for names, f in self._listeners if f is not fn]
         self._after = [(names, f) for names, f in self._after if f is not fn]
+        self.batched.discard(fn)
         self._batch = [f for f in self._batch if f is not fn]
 
     def emit_batch(self, conn: Connection, events: Sequence[TicketEvent]) -> None:
@@ -183,6 +198,7 @@ class EventBus:
 bus = EventBus()
 listen = bus.listen
 after_commit = bus.after_commit
+after_commit_all = bus.after_commit_all
 after_batch = bus.after_batch
 emit = bus.emit
 emit_batch = bus.emit_batch
@@ -212,11 +228,21 @@ def _on_commit(conn: Connection) -> None:
         conn.engine.dialect.do_commit(conn.connection)
     except Exception as error:
         raise exc.DBAPIError.instance(None, None, error, conn.dialect.loaded_dbapi.Error) from error
+    together: dict[Callable[..., None], list[TicketEvent]] = {}
     for fn, ticket_event in pending:
+        if fn in bus.batched:
+            together.setdefault(fn, []).append(ticket_event)
+            continue
         try:
             fn(ticket_event)
         except Exception:
             log.exception("after-commit listener %s failed on %s", getattr(fn, "__name__", fn), ticket_event)
+    for fn_all, events in together.items():
+        try:
+            fn_all(events)
+        except Exception:
+            name = getattr(fn_all, "__name__", fn_all)
+            log.exception("after-commit listener %s failed on %d events", name, len(events))
 
 
 def _on_rollback(conn: Connection) -> None:

@@ -23,7 +23,7 @@ from flask import has_app_context
 
 from goatkit.live import broker_for
 from goatkit.platform import current_platform
-from modules.tickets.events import TicketEvent, after_commit
+from modules.tickets.events import TicketEvent, after_commit_all
 
 #: Bookkeeping events that change nothing an agent sees: not published.
 QUIET = frozenset({"TicketUnlockTimeoutUpdate", "ArticleSend"})
@@ -60,10 +60,10 @@ def message_of(event: TicketEvent) -> tuple[list[str], dict[str, Any]]:
     return channels, payload
 
 
-@after_commit("*")
-def publish(event: TicketEvent) -> None:
-    """Tell the app's live broker about a committed ticket event (nothing outside an app, e.g. a bare script)."""
-    if event.name in QUIET or not has_app_context():
-        return
-    channels, payload = message_of(event)
-    broker_for(current_platform()).publish(channels, payload)
+@after_commit_all("*")
+def publish(events: list[TicketEvent]) -> None:
+    """Tell the app's live broker about a transaction's committed ticket events, in one exchange (nothing outside an
+    app, e.g. a bare script)."""
+    messages = [message_of(event) for event in events if event.name not in QUIET]
+    if messages and has_app_context():
+        broker_for(current_platform()).publish_many(messages)

@@ -8,8 +8,9 @@ back article leaves no index row, a committed one is found at once.
   body (PostgreSQL caps a ``tsvector`` at 1 MB).
 
 A document is the fields' tokens as :func:`modules.tickets.search_text.document` cuts them (the same cutting as the
-search words, so both always agree; PostgreSQL stores ``gotrs_search_doc(...)`` of them: the tokens as lexemes,
-with each word's beginnings marked ``^`` for prefix searches, revision ``0008_search_prefixes``).  The rows are read
+search words, so both always agree).  PostgreSQL stores them as a ``tsvector`` of the tokens as they are, with each
+word's beginnings marked ``^`` for prefix searches (:func:`modules.tickets.search_text.tsvector_literal`, equal to
+the database function ``gotrs_search_doc`` of revision ``0008_search_prefixes`` that bulk loads use).  The rows are read
 and written :data:`CHUNK` at a time, and writing a document replaces the old one.  On PostgreSQL and MariaDB the
 index rows follow deleted tickets and articles by ``ON DELETE CASCADE``; on SQLite (FTS5 has no foreign keys) call
 :func:`drop_ticket` or :func:`drop_articles` *before* deleting the rows.
@@ -35,6 +36,7 @@ from sqlalchemy import (
     Engine,
     Table,
     bindparam,
+    cast,
     delete,
     exists,
     func,
@@ -43,10 +45,11 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import mysql, postgresql
+from sqlalchemy.dialects.postgresql import TSVECTOR
 
 from modules.db.schema import metadata
 from modules.db.schema.gotrs_search import SearchTables, search_tables
-from modules.tickets.search_text import document
+from modules.tickets.search_text import document, tsvector_literal
 
 T = metadata.tables
 BODY_CHARS = 100_000
@@ -103,6 +106,8 @@ def _write(
     missing = set(keys) - {row["key"] for row in rows}
     if (dialect == "sqlite" and not new) or missing:  # SQLite: one writer at a time, delete-then-insert cannot race
         conn.execute(delete(table).where(key.in_(keys if dialect == "sqlite" else sorted(missing))))
+    if rows and dialect == "postgresql":
+        rows = [{**row, "doc": tsvector_literal(row["doc"])} for row in rows]
     if rows:
         conn.execute(_writer(dialect, table), rows)
 
@@ -116,7 +121,7 @@ def _writer(dialect: str, table: Table) -> Any:
     if key.key != "ticket_id":
         values["ticket_id"] = bindparam("ticket")
     if dialect == "postgresql":
-        values["doc"] = func.gotrs_search_doc(doc)
+        values["doc"] = cast(doc, TSVECTOR)  # tsvector_literal: the tokens and their beginnings, as is
         upsert = postgresql.insert(table).values(values)
         changed = {name: upsert.excluded[name] for name in values if name != key.key}
         return upsert.on_conflict_do_update(index_elements=[key], set_=changed)

@@ -92,6 +92,40 @@ def document(*parts: str | None) -> str:
     return " ".join(" ".join(tokens(part)) for part in parts if part)
 
 
+LEXEME_BYTES = 2048
+"""PostgreSQL keeps no lexeme of this many UTF-8 bytes or more (``to_tsvector`` skips such a word, so do we)."""
+PREFIXED_WORDS = 4000
+"""Words of a document, in order of first appearance, whose beginnings are stored (a ``tsvector`` holds 1 MB)."""
+POSITIONS = 256
+"""Positions PostgreSQL keeps per lexeme (the lowest)."""
+
+
+def tsvector_literal(document_text: str) -> str:
+    """The PostgreSQL ``tsvector`` (input syntax) of a :func:`document`: each token a lexeme at its positions, and
+    the beginnings of the first :data:`PREFIXED_WORDS` words, :data:`PREFIX_MIN` to :data:`PREFIX_MAX` characters
+    and shorter than the word, marked :data:`PREFIX_MARK`.  The same value as the database function
+    ``gotrs_search_doc`` (revision ``0008_search_prefixes``, which the migration and bulk loads use), built here
+    where the tokens already are.
+
+    >>> tsvector_literal("laptop lapse laptop")
+    "'laptop':1,3 'lapse':2 '^lap':1,2,3 '^lapt':1,3 '^lapto':1,3 '^laps':2"
+    """
+    words: dict[str, list[int]] = {}
+    for position, word in enumerate(document_text.split(), start=1):
+        if len(word.encode()) < LEXEME_BYTES:
+            words.setdefault(word, []).append(position)
+    lexemes = dict(words)
+    for word in list(words)[:PREFIXED_WORDS]:
+        for size in range(PREFIX_MIN, min(len(word) - 1, PREFIX_MAX) + 1):
+            lexemes.setdefault(PREFIX_MARK + word[:size], []).extend(words[word])
+    entries = []
+    for lexeme, positions in lexemes.items():
+        quoted = lexeme.replace("\\", "\\\\").replace("'", "''")
+        kept = sorted(set(positions))[:POSITIONS] if lexeme[0] == PREFIX_MARK else positions[:POSITIONS]
+        entries.append(f"'{quoted}':{','.join(map(str, kept))}")
+    return " ".join(entries)
+
+
 def parse_text(text: str) -> tuple[Term, ...]:
     """The terms of a search text, in order, without repeats (see the module docstring for the rules).
 

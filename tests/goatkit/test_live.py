@@ -45,6 +45,17 @@ def test_a_subscriber_gets_what_is_published_on_its_channels_after_it_subscribed
     assert subscription.get(timeout=0) == []  # nothing new
 
 
+def test_publish_many_publishes_in_order_in_one_exchange(broker: Broker) -> None:
+    subscription = broker.subscribe(["room:1", "room:2"])
+    assert broker.publish_many([]) == []
+    ids = broker.publish_many([("room:1", {"n": 1}), ("room:3", {"n": 2}), (["room:2", "room:1"], {"n": 3})])
+    messages = subscription.get(timeout=1)
+    assert [m.payload for m in messages] == [{"n": 1}, {"n": 3}]
+    assert [m.id for m in messages] == [ids[0], ids[2]] and len(set(ids)) == 3
+    with pytest.raises(ValueError, match="channel"):
+        broker.publish_many([((), {"n": 4})])
+
+
 def test_get_waits_for_a_message_and_returns_when_it_comes(broker: Broker) -> None:
     subscription = broker.subscribe(["room:1"])
     timer = threading.Timer(0.3, lambda: broker.publish("room:1", {"late": True}))

@@ -98,6 +98,33 @@ def test_work_queued_in_a_rolled_back_savepoint_is_dropped(desk: Desk) -> None:
     assert seen == ["TicketPriorityUpdate", "TicketTitleUpdate"]
 
 
+def test_after_commit_all_listeners_get_a_transactions_events_at_once(
+    desk: Desk, caplog: pytest.LogCaptureFixture
+) -> None:
+    created = desk.create()
+    batches: list[list[str]] = []
+    bus.after_commit_all("*")(lambda events: batches.append([event.name for event in events]))
+
+    @bus.after_commit_all("TicketTitleUpdate")
+    def broken(_events: list[TicketEvent]) -> None:
+        raise RuntimeError("push server down")
+
+    with desk.engine.begin() as conn:
+        service = desk.service(conn)
+        service.set_priority(created.ticket_id, "2 low")
+        savepoint = conn.begin_nested()
+        service.set_state(created.ticket_id, "open")
+        savepoint.rollback()
+        service.set_title(created.ticket_id, "Batched")
+        assert batches == []  # not before the commit
+    assert batches == [["TicketPriorityUpdate", "TicketTitleUpdate"]]  # once, in order, without the rolled back
+    assert "after-commit listener broken failed on 1 events" in caplog.text
+    with desk.engine.connect() as conn:
+        desk.service(conn).set_priority(created.ticket_id, "1 very low")
+        conn.rollback()
+    assert len(batches) == 1  # a rollback calls none
+
+
 def test_an_after_commit_failure_is_logged_and_the_others_still_run(
     desk: Desk, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -28,7 +28,7 @@ def broker(desk: Desk, database_url: str, tmp_path: Path) -> Iterator[MemoryBrok
     platform.init_app(app)
     memory = MemoryBroker()
     use_broker(platform, memory)
-    bus.after_commit("*")(live.publish)  # desk runs with an isolated bus: register the listener under test
+    bus.after_commit_all("*")(live.publish)  # desk runs with an isolated bus: register the listener under test
     with app.app_context():
         yield memory
     platform.close()
@@ -90,7 +90,7 @@ def test_a_merge_reaches_the_main_ticket_too() -> None:
 
 
 def test_publishing_outside_an_app_does_nothing() -> None:
-    live.publish(TicketEvent("TicketTitleUpdate", 1, queue_id=2))  # a bare script: no broker, no error
+    live.publish([TicketEvent("TicketTitleUpdate", 1, queue_id=2)])  # a bare script: no broker, no error
 
 
 @pytest.mark.parametrize(

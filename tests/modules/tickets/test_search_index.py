@@ -23,6 +23,7 @@ from modules.tickets.search_index import (
     reindex_all,
 )
 from modules.tickets.search_query import TicketQuery
+from modules.tickets.search_text import document, tsvector_literal
 from tests.modules.permissions.world import RAW_QUEUE, ROOT, T, make_database
 from tests.modules.tickets.search_world import SearchWorld, insert_article, insert_ticket, shared_database
 
@@ -255,6 +256,31 @@ def test_postgresql_documents_hold_the_words_and_their_beginnings(postgres_url: 
             document = conn.execute(text("SELECT gotrs_search_doc(:words)::text"), {"words": words}).scalar_one()
             order = conn.execute(text("SELECT CAST(:lexemes AS tsvector)::text"), {"lexemes": lexemes}).scalar_one()
         assert document == order
+    finally:
+        engine.dispose()
+
+
+def test_the_apps_documents_equal_the_database_functions(postgres_url: str) -> None:
+    samples = [
+        "",
+        document("Re: ERR-1234 after update", "Jörg Müller <jorg@example.com>", "x²y ½ ǅemal 中文字 ǅ"),
+        " ".join(["laptop", "lapse", "lapland"] * 200),  # prefixes merged from several words, 256 positions kept
+        " ".join(f"w{n}abcdefghijklmnopq" for n in range(4_100)),  # beginnings of the first 4,000 words only
+        "early " + "z" * 3_000 + " " + "é" * 1_100 + " late",  # lexemes of 2 kB and more are left out
+        " ".join(["tail"] * 17_000 + ["last"]),  # positions past 16,383
+    ]
+    engine = make_database(postgres_url)
+    try:
+        with engine.connect() as conn:
+            for words in samples:
+                mine, theirs = conn.execute(
+                    text(
+                        "SELECT CAST(:literal AS tsvector) = gotrs_search_doc(:words), length(gotrs_search_doc(:words))"
+                    ),
+                    {"literal": tsvector_literal(words), "words": words},
+                ).one()
+                assert mine, words[:60]
+                assert theirs >= len(set(words.split())) - 1
     finally:
         engine.dispose()
 
