@@ -113,8 +113,10 @@ def measure_app(target: Target, facts: Facts, dataset: Dataset, args: argparse.N
                 }
                 return measure.post_json(port, "/api/v1/tickets", body, target.headers)
 
-            sequential = measure.throughput(create, seconds=args.seconds, concurrency=1)
-            offset = sequential.requests + sequential.errors
+            warm = measure.throughput(create, seconds=args.warmup, concurrency=1)  # first requests set the worker up
+            offset = warm.requests + warm.errors
+            sequential = measure.throughput(lambda i: create(offset + i), seconds=args.seconds, concurrency=1)
+            offset += sequential.requests + sequential.errors
             concurrent = measure.throughput(
                 lambda i: create(offset + i), seconds=args.seconds, concurrency=args.concurrency
             )
