@@ -23,6 +23,7 @@ Example::
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import Connection, Insert, bindparam, func, insert, select, update
@@ -51,13 +52,24 @@ _INCREMENT_RETURNING = _INCREMENT.returning(_TABLE.c.counter)
 
 def allocate(conn: Connection, generator: TicketNumberGenerator, *, now: datetime) -> str:
     """A ticket number no ticket has, from the counter of ``now``'s day (two statements once the day began)."""
+    for tn in candidates(conn, generator, now=now):
+        if conn.execute(_TN_TAKEN, {"tn": tn}).first() is None:
+            return tn
+    raise RuntimeError(no_free_number(generator, now))
+
+
+def candidates(conn: Connection, generator: TicketNumberGenerator, *, now: datetime) -> Iterator[str]:
+    """Numbers from the counter of ``now``'s day, one statement each, up to :data:`MAX_TRIES`: for a caller that
+    finds out itself whether one is taken (an ``INSERT ... ON CONFLICT (tn) DO NOTHING``), instead of
+    :func:`allocate`'s look-up."""
     day = now.date()
     for _ in range(MAX_TRIES):
         counter = next_counter(conn, generator, day, now=now) if generator.uses_counter else 0
-        tn = generator.create(counter, day)
-        if conn.execute(_TN_TAKEN, {"tn": tn}).first() is None:
-            return tn
-    raise RuntimeError(f"no free ticket number after {MAX_TRIES} tries ({generator.name}, {day})")
+        yield generator.create(counter, day)
+
+
+def no_free_number(generator: TicketNumberGenerator, now: datetime) -> str:
+    return f"no free ticket number after {MAX_TRIES} tries ({generator.name}, {now.date()})"
 
 
 def next_counter(conn: Connection, generator: TicketNumberGenerator, day: date, *, now: datetime) -> int:

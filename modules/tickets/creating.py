@@ -25,13 +25,14 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert
+from sqlalchemy.dialects import postgresql, sqlite
 
 from modules.db.schema import metadata
 from modules.tickets import changes as rules
 from modules.tickets.accounting import account, parse_units
 from modules.tickets.articles import last_sender_type, write_articles
 from modules.tickets.changes import Change, inserted_id, to_epoch
-from modules.tickets.counter import allocate
+from modules.tickets.counter import allocate, candidates, no_free_number
 from modules.tickets.drafts import ArticleDraft, TicketDraft
 from modules.tickets.errors import TicketInvalid
 from modules.tickets.history import Names
@@ -86,7 +87,7 @@ def create_ticket(service: TicketService, draft: TicketDraft, article: ArticleDr
     # The history steps below start from the row as it is before them, and find their values already written.
     start = Ticket(
         id=0,
-        tn=allocate(service.conn, service.options.generator(), now=now),
+        tn="",  # _insert numbers the row
         title=draft.title,
         queue_id=queue.id,
         ticket_lock_id=refs.lock_id("lock" if locked else "unlock"),
@@ -112,11 +113,10 @@ def create_ticket(service: TicketService, draft: TicketDraft, article: ArticleDr
         timeout=to_epoch(now) if locked or agent_article else 0,
         until_time=to_epoch(pending) if pending else 0,
     )
-    values = {name: getattr(final, name) for name in COLUMNS if name not in ("id", "create_time")}
-    ticket_id = _insert(service, values)
-    inserted = replace(start, id=ticket_id)
+    values = {name: getattr(final, name) for name in COLUMNS if name not in ("id", "tn", "create_time")}
+    ticket_id, tn = _insert(service, values)
+    inserted = replace(start, id=ticket_id, tn=tn)
     change = Change(inserted, actor.user_id, ticket_type.id)
-    tn = start.tn
     change.log("NewTicket", Names.new_ticket(tn, queue.name, priority.name, state.name, ticket_id))
     change.emit("TicketCreate")
     if draft.customer_user is not None or draft.customer_id is not None:
@@ -139,17 +139,36 @@ def create_ticket(service: TicketService, draft: TicketDraft, article: ArticleDr
     return Created(ticket_id, tn, article_id)
 
 
-_INSERT_TICKET = insert(T["ticket"])
+_TICKET = T["ticket"]
+_INSERT_TICKET = insert(_TICKET)
+_INSERT_NEW_NUMBER = {  # a number some ticket already has (imported from OTRS) inserts nothing and returns no id
+    "postgresql": postgresql.insert(_TICKET).on_conflict_do_nothing(index_elements=["tn"]).returning(_TICKET.c.id),
+    "sqlite": sqlite.insert(_TICKET).on_conflict_do_nothing(index_elements=["tn"]).returning(_TICKET.c.id),
+}
 
 
-def _insert(service: TicketService, values: dict[str, Any]) -> int:
-    """Insert the ticket row (escalation columns 0: the escalation listener computes them) and its search document."""
-    actor_id, now = service.actor.user_id, service.now
-    audit = {"create_time": now, "create_by": actor_id, "change_time": now, "change_by": actor_id}
-    audit.update(dict.fromkeys(ESCALATION_COLUMNS, 0))
-    ticket_id = inserted_id(service.conn.execute(_INSERT_TICKET, {**values, **audit}))
-    index_new_ticket(service.conn, ticket_id, values["tn"], values["title"])
-    return ticket_id
+def _insert(service: TicketService, values: dict[str, Any]) -> tuple[int, str]:
+    """Insert the ticket row with a new number (escalation columns 0: the escalation listener computes them) and its
+    search document; returns its id and number.  Where the backend can skip a conflicting row, a number already
+    taken costs no look-up beforehand: the insert itself tells."""
+    conn, actor_id, now = service.conn, service.actor.user_id, service.now
+    row = {**values, "create_time": now, "create_by": actor_id, "change_time": now, "change_by": actor_id}
+    row.update(dict.fromkeys(ESCALATION_COLUMNS, 0))
+    generator = service.options.generator()
+    statement = _INSERT_NEW_NUMBER.get(conn.dialect.name)
+    if statement is None:
+        tn = allocate(conn, generator, now=now)
+        ticket_id = inserted_id(conn.execute(_INSERT_TICKET, {**row, "tn": tn}))
+    else:
+        for tn in candidates(conn, generator, now=now):
+            found = conn.execute(statement, {**row, "tn": tn}).first()
+            if found is not None:
+                ticket_id = int(found[0])
+                break
+        else:
+            raise RuntimeError(no_free_number(generator, now))
+    index_new_ticket(conn, ticket_id, tn, values["title"])
+    return ticket_id, tn
 
 
 def _type(service: TicketService, draft: TicketDraft) -> Ref:

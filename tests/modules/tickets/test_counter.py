@@ -111,6 +111,28 @@ def test_numbers_already_in_use_are_skipped(desk: Desk) -> None:
         conn.rollback()
 
 
+def test_creating_skips_numbers_already_in_use(desk: Desk) -> None:
+    """The create path learns a number is taken from its own insert (PostgreSQL, SQLite) or a look-up (MariaDB)."""
+    first = desk.create(title="first")
+    generator = TicketOptions().generator()
+    with desk.engine.begin() as conn:
+        tickets = T["ticket"]
+        row = conn.execute(select(tickets).where(tickets.c.id == first.ticket_id)).mappings().one()
+        following = [generator.create(n, desk.now.date()) for n in (2, 3, 4)]
+        assert first.tn == generator.create(1, desk.now.date())
+        for tn in following[:2]:  # imported tickets hold the next two numbers
+            imported = {key: value for key, value in row.items() if key != "id"}
+            conn.execute(tickets.insert().values({**imported, "tn": tn, "title": "imported"}))
+    created = desk.create(title="after the imported ones")
+    assert created.tn == following[2]
+    assert desk.ticket(created.ticket_id)["tn"] == following[2]
+    with desk.engine.connect() as conn:
+        assert (
+            conn.execute(select(func.count()).select_from(T["ticket"]).where(T["ticket"].c.tn == following[2])).scalar()
+            == 1
+        )
+
+
 def test_old_day_rows_are_cleaned_up(engine: Engine) -> None:
     generator = DateChecksumGenerator("10")
     table = T["ticket_number_counter"]
