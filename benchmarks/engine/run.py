@@ -173,6 +173,10 @@ def print_table(results: dict[str, dict[str, Any]]) -> None:
             )
 
 
+SERVER_SETTINGS = ("shared_buffers", "work_mem", "effective_cache_size", "fsync", "synchronous_commit")
+"""The PostgreSQL settings each report records (constants: ``SHOW`` takes no parameter)."""
+
+
 def machine(dataset: Dataset) -> dict[str, Any]:
     lines = Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []
     cpu = next((ln.split(":", 1)[1].strip() for ln in lines if ln.startswith("model name")), "?")
@@ -180,9 +184,13 @@ def machine(dataset: Dataset) -> dict[str, Any]:
     try:
         with engine.connect() as conn:
             server = conn.execute(text("SHOW server_version")).scalar()
+            settings = {name: conn.execute(text(f"SHOW {name}")).scalar() for name in SERVER_SETTINGS}
     finally:
         engine.dispose()
-    return {"cpus": os.cpu_count(), "cpu": cpu, "python": platform.python_version(), "postgresql": server}
+    return {
+        "cpus": os.cpu_count(), "cpu": cpu, "python": platform.python_version(), "postgresql": server,
+        "postgresql_settings": settings,
+    }  # fmt: skip
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
