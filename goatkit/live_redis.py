@@ -54,6 +54,11 @@ def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
+def _entry(channels: str | Iterable[str], payload: Mapping[str, Any]) -> dict[str, str]:
+    """A message as the fields of its stream entry: channels ``c`` and payload ``p``, JSON."""
+    return {"c": json.dumps(sorted(channel_set(channels))), "p": json.dumps(dict(payload))}
+
+
 class RedisBroker:
     def __init__(self, client: redis.Redis, *, key: str = STREAM_KEY, maxlen: int = 10_000) -> None:
         self.client = client
@@ -61,17 +66,14 @@ class RedisBroker:
         self.maxlen = maxlen
 
     def publish(self, channels: str | Iterable[str], payload: Mapping[str, Any]) -> str:
-        fields = {"c": json.dumps(sorted(channel_set(channels))), "p": json.dumps(dict(payload))}
+        fields = _entry(channels, payload)
         with _reachable():
             added = self.client.xadd(self.key, fields, maxlen=self.maxlen, approximate=True)  # type: ignore[arg-type]
         return _text(added)
 
     def publish_many(self, messages: Sequence[tuple[str | Iterable[str], Mapping[str, Any]]]) -> list[str]:
         """One round trip for all: a pipeline of XADDs (not a transaction; each message stands alone)."""
-        entries = [
-            {"c": json.dumps(sorted(channel_set(channels))), "p": json.dumps(dict(payload))}
-            for channels, payload in messages
-        ]
+        entries = [_entry(channels, payload) for channels, payload in messages]
         if not entries:
             return []
         with _reachable():

@@ -107,14 +107,13 @@ def delete_old_scopes(conn: Connection, *, now: datetime, keep_days: int = 2) ->
 
 
 def _increment(conn: Connection, uid: str) -> int | None:
-    table = _TABLE
     if conn.dialect.update_returning:
         row = conn.execute(_INCREMENT_RETURNING, {"uid": uid}).first()
         return int(row[0]) if row else None
     if not conn.execute(_INCREMENT, {"uid": uid}).rowcount:
         return None
     # MySQL: the UPDATE holds the row lock until commit, so this read sees our own increment.
-    return int(conn.execute(select(table.c.counter).where(table.c.counter_uid == uid)).scalar_one())
+    return int(conn.execute(select(_TABLE.c.counter).where(_TABLE.c.counter_uid == uid)).scalar_one())
 
 
 def _insert_ignore(conn: Connection) -> Insert:

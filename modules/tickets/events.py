@@ -179,12 +179,12 @@ class EventBus:
     @contextmanager
     def isolated(self) -> Iterator[EventBus]:
         """Run with no listeners registered (tests), restoring the registered ones afterwards."""
-        saved = (self._listeners, self._after, self._batch)
-        self._listeners, self._after, self._batch = [], [], []
+        saved = (self._listeners, self._after, self._batch, self.batched)
+        self._listeners, self._after, self._batch, self.batched = [], [], [], set()
         try:
             yield self
         finally:
-            self._listeners, self._after, self._batch = saved
+            self._listeners, self._after, self._batch, self.batched = saved
 
     def _check(self, names: tuple[str, ...]) -> frozenset[str]:
         if not names:

@@ -106,10 +106,11 @@ def _write(
     missing = set(keys) - {row["key"] for row in rows}
     if (dialect == "sqlite" and not new) or missing:  # SQLite: one writer at a time, delete-then-insert cannot race
         conn.execute(delete(table).where(key.in_(keys if dialect == "sqlite" else sorted(missing))))
-    if rows and dialect == "postgresql":
+    if not rows:
+        return
+    if dialect == "postgresql":
         rows = [{**row, "doc": tsvector_literal(row["doc"])} for row in rows]
-    if rows:
-        conn.execute(_writer(dialect, table), rows)
+    conn.execute(_writer(dialect, table), rows)
 
 
 @cache

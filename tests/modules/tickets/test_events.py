@@ -3,6 +3,7 @@ after a commit (never after a rollback, nor for a rolled-back savepoint)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -82,19 +83,26 @@ def test_after_commit_listeners_run_after_the_commit_only(desk: Desk) -> None:
     assert desk.ticket(created.ticket_id)["ticket_state_id"] == 1
 
 
+def change_with_a_rolled_back_savepoint(desk: Desk, ticket_id: int, before_commit: Callable[[], None]) -> None:
+    """One transaction: a priority, a state in a savepoint rolled back, a title in a savepoint kept;
+    ``before_commit()`` runs just before it commits."""
+    with desk.engine.begin() as conn:
+        service = desk.service(conn)
+        service.set_priority(ticket_id, "2 low")
+        savepoint = conn.begin_nested()
+        service.set_state(ticket_id, "open")
+        savepoint.rollback()
+        kept = conn.begin_nested()
+        service.set_title(ticket_id, "Kept title")
+        kept.commit()
+        before_commit()
+
+
 def test_work_queued_in_a_rolled_back_savepoint_is_dropped(desk: Desk) -> None:
     created = desk.create()
     seen: list[str] = []
     bus.after_commit("*")(lambda event: seen.append(event.name))
-    with desk.engine.begin() as conn:
-        service = desk.service(conn)
-        service.set_priority(created.ticket_id, "2 low")
-        savepoint = conn.begin_nested()
-        service.set_state(created.ticket_id, "open")
-        savepoint.rollback()
-        kept = conn.begin_nested()
-        service.set_title(created.ticket_id, "Kept title")
-        kept.commit()
+    change_with_a_rolled_back_savepoint(desk, created.ticket_id, lambda: None)
     assert seen == ["TicketPriorityUpdate", "TicketTitleUpdate"]
 
 
@@ -109,14 +117,10 @@ def test_after_commit_all_listeners_get_a_transactions_events_at_once(
     def broken(_events: list[TicketEvent]) -> None:
         raise RuntimeError("push server down")
 
-    with desk.engine.begin() as conn:
-        service = desk.service(conn)
-        service.set_priority(created.ticket_id, "2 low")
-        savepoint = conn.begin_nested()
-        service.set_state(created.ticket_id, "open")
-        savepoint.rollback()
-        service.set_title(created.ticket_id, "Batched")
+    def nothing_yet() -> None:
         assert batches == []  # not before the commit
+
+    change_with_a_rolled_back_savepoint(desk, created.ticket_id, nothing_yet)
     assert batches == [["TicketPriorityUpdate", "TicketTitleUpdate"]]  # once, in order, without the rolled back
     assert "after-commit listener broken failed on 1 events" in caplog.text
     with desk.engine.connect() as conn:

@@ -273,14 +273,11 @@ def test_the_apps_documents_equal_the_database_functions(postgres_url: str) -> N
     try:
         with engine.connect() as conn:
             for words in samples:
-                mine, theirs = conn.execute(
-                    text(
-                        "SELECT CAST(:literal AS tsvector) = gotrs_search_doc(:words), length(gotrs_search_doc(:words))"
-                    ),
+                same = conn.execute(
+                    text("SELECT CAST(:literal AS tsvector) = gotrs_search_doc(:words)"),  # lexemes and positions
                     {"literal": tsvector_literal(words), "words": words},
-                ).one()
-                assert mine, words[:60]
-                assert theirs >= len(set(words.split())) - 1
+                ).scalar_one()
+                assert same, words[:60]
     finally:
         engine.dispose()
 
