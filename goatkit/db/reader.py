@@ -7,8 +7,9 @@ lets each statement see what other transactions (this request's writes included)
 connection goes back to the pool when the request ends.  SQLite and MariaDB/MySQL would read from the snapshot
 taken by the first statement (WAL, REPEATABLE READ), so they get a connection per block as before, and so does
 code outside a request.  The shared connection runs in autocommit (each read its own transaction: no ``BEGIN`` or
-``ROLLBACK`` round trips, and a failed read cannot abort the rest).  Writes never use it: they keep
-``engine.begin()``.
+``ROLLBACK`` round trips, and a failed read cannot abort the rest).  Writes keep ``engine.begin()``, except the
+few that must commit at once, outside the caller's open transaction (a counter, whose row lock then lasts one
+statement instead of the caller's whole transaction): :func:`autocommit` hands them the same connection.
 
 Example::
 
@@ -41,6 +42,21 @@ def reading(engine: Engine) -> Iterator[Connection]:
         shared = readers[engine] = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
     conn: Connection = shared
     yield conn
+
+
+@contextmanager
+def autocommit(engine: Engine) -> Iterator[Connection]:
+    """A connection on which each statement commits at once, whatever transaction the caller has open: for a
+    short write that must not wait for the caller's commit (a counter whose row lock would otherwise be held, and
+    every other writer of that row kept waiting, until the caller's whole transaction ends).  In a request on
+    PostgreSQL it is the request's shared autocommit connection (no extra checkout); otherwise a fresh autocommit
+    connection for the block.  Not for SQLite: its one writer is the caller's open transaction (use that)."""
+    if has_request_context() and engine.dialect.name == "postgresql":
+        with reading(engine) as shared:
+            yield shared
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as own:
+        yield own
 
 
 def close_readers(_error: BaseException | None = None) -> None:

@@ -8,13 +8,16 @@ transaction.  GOTRS gives the same visible numbers with one row per *scope* in t
   ticket gets counter 1, as in OTRS;
 - ``counter_uid = 'gotrs:all'`` for AutoIncrement, which never restarts.
 
-A number is ``UPDATE ... SET counter = counter + 1 ... RETURNING counter``: atomic on every backend (the row lock
-serialises concurrent creators until their transactions end, SQLite has one writer anyway), so two transactions
-never get the same counter.  The day's row is created with ``INSERT ... ON CONFLICT DO NOTHING`` by whichever
+A number is ``UPDATE ... SET counter = counter + 1 ... RETURNING counter``: atomic on every backend, so two
+transactions never get the same counter.  The row lock of that UPDATE serialises every creator of every worker
+until the transaction holding it ends, so a create on PostgreSQL takes its numbers on :func:`counter_connection`,
+which commits each increment at once: the lock lasts one statement, not the whole create (a rolled-back create
+then burns its number, as OTRS's does).  SQLite has one writer anyway, and MariaDB reads its increment back in the
+same transaction, so both count inside the caller's transaction (where a rollback gives the number back).
+The day's row is created with ``INSERT ... ON CONFLICT DO NOTHING`` by whichever
 transaction comes first.  A new scope row continues from counters an OTRS installation left in the table (the
 day's highest, or for AutoIncrement the highest overall or the last ticket's number), so GOTRS can take over an
 OTRS database in the middle of a day.  As OTRS does, a number already present in ``ticket.tn`` is skipped.
-A rolled-back transaction gives its counter back (OTRS burns it).
 
 Example::
 
@@ -24,11 +27,13 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import Connection, Insert, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from goatkit.db.reader import autocommit
 from modules.db.schema import metadata
 from modules.tickets.numbers import TicketNumberGenerator
 
@@ -48,6 +53,18 @@ _INCREMENT = (
     update(_TABLE).where(_TABLE.c.counter_uid == bindparam("uid")).values(counter=_TABLE.c.counter + 1)
 )  # fmt: skip
 _INCREMENT_RETURNING = _INCREMENT.returning(_TABLE.c.counter)
+
+
+@contextmanager
+def counter_connection(conn: Connection) -> Iterator[Connection]:
+    """Where a create in ``conn``'s transaction takes its numbers: on PostgreSQL a connection that commits each
+    increment at once (:func:`goatkit.db.reader.autocommit`), so concurrent creators wait for one statement, not for
+    each other's transactions; elsewhere ``conn`` itself."""
+    if conn.dialect.name != "postgresql":
+        yield conn
+        return
+    with autocommit(conn.engine) as own:
+        yield own
 
 
 def allocate(conn: Connection, generator: TicketNumberGenerator, *, now: datetime) -> str:

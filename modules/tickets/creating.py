@@ -32,7 +32,7 @@ from modules.tickets import changes as rules
 from modules.tickets.accounting import account, parse_units
 from modules.tickets.articles import last_sender_type, write_articles
 from modules.tickets.changes import Change, inserted_id, to_epoch
-from modules.tickets.counter import allocate, candidates, no_free_number
+from modules.tickets.counter import allocate, candidates, counter_connection, no_free_number
 from modules.tickets.drafts import ArticleDraft, TicketDraft
 from modules.tickets.errors import TicketInvalid
 from modules.tickets.history import Names
@@ -160,13 +160,14 @@ def _insert(service: TicketService, values: dict[str, Any]) -> tuple[int, str]:
         tn = allocate(conn, generator, now=now)
         ticket_id = inserted_id(conn.execute(_INSERT_TICKET, {**row, "tn": tn}))
     else:
-        for tn in candidates(conn, generator, now=now):
-            found = conn.execute(statement, {**row, "tn": tn}).first()
-            if found is not None:
-                ticket_id = int(found[0])
-                break
-        else:
-            raise RuntimeError(no_free_number(generator, now))
+        with counter_connection(conn) as counting:
+            for tn in candidates(counting, generator, now=now):
+                found = conn.execute(statement, {**row, "tn": tn}).first()
+                if found is not None:
+                    ticket_id = int(found[0])
+                    break
+            else:
+                raise RuntimeError(no_free_number(generator, now))
     index_new_ticket(conn, ticket_id, tn, values["title"])
     return ticket_id, tn
 

@@ -72,3 +72,29 @@ def test_the_reads_of_a_request_share_one_autocommit_connection_on_postgresql(db
             assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]  # returned when the request ended
     finally:
         engine.dispose()
+
+
+def test_an_autocommit_write_is_committed_at_once_whatever_the_caller_has_open(postgres_url: str) -> None:
+    engine = make_engine(postgres_url)
+    app = Flask(__name__)
+    reader.init_app(app)
+    try:
+        with engine.begin() as setup:
+            setup.execute(text("CREATE TABLE IF NOT EXISTS tally (n INTEGER)"))
+            setup.execute(text("DELETE FROM tally"))
+        with app.test_request_context("/"), engine.connect() as caller:
+            caller.execute(text("INSERT INTO tally VALUES (1)"))  # the caller's transaction stays open
+            with reader.autocommit(engine) as now, reader.reading(engine) as shared:
+                now.execute(text("INSERT INTO tally VALUES (2)"))
+                same = now is shared  # in a request: the request's autocommit connection, no second checkout
+            caller.rollback()
+            app.do_teardown_request()
+        with reader.autocommit(engine) as outside:  # outside a request: a fresh connection, committed all the same
+            outside.execute(text("INSERT INTO tally VALUES (3)"))
+        with engine.connect() as check:
+            assert sorted(check.execute(text("SELECT n FROM tally")).scalars()) == [2, 3]
+        assert same
+    finally:
+        with engine.begin() as cleanup:
+            cleanup.execute(text("DROP TABLE IF EXISTS tally"))
+        engine.dispose()

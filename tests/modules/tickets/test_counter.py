@@ -6,13 +6,14 @@ import multiprocessing
 from datetime import date, datetime
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 
 from modules.tickets import counter
+from modules.tickets.drafts import TicketDraft
 from modules.tickets.numbers import AutoIncrementGenerator, DateChecksumGenerator, DateGenerator, RandomGenerator
 from modules.tickets.options import TicketOptions
 from tests.modules.tickets import ticket_world
-from tests.modules.tickets.ticket_world import Desk, T, create_many
+from tests.modules.tickets.ticket_world import RAW, Desk, T, create_many
 
 database_url, engine, desk = ticket_world.database_url, ticket_world.engine, ticket_world.desk  # fixtures
 
@@ -131,6 +132,24 @@ def test_creating_skips_numbers_already_in_use(desk: Desk) -> None:
             conn.execute(select(func.count()).select_from(T["ticket"]).where(T["ticket"].c.tn == following[2])).scalar()
             == 1
         )
+
+
+def test_an_open_create_on_postgresql_keeps_no_other_creator_waiting(desk: Desk) -> None:
+    """The counter's increment commits at once on PostgreSQL: a second create (with a 2 s lock timeout) numbers and
+    commits while the first create's transaction is still open, and a rolled-back create burns its number."""
+    if desk.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer: a create counts inside its own transaction there")
+    desk.now = datetime(2037, 5, 6, 10)  # a day no other test numbers tickets on
+    with desk.engine.connect() as open_conn:
+        first = desk.service(open_conn).create(TicketDraft(title="still open", queue=RAW))
+        with desk.engine.begin() as conn:
+            conn.execute(text("SET LOCAL lock_timeout = '2s'"))
+            second = desk.service(conn).create(TicketDraft(title="not kept waiting", queue=RAW))
+        open_conn.rollback()
+    generator = TicketOptions().generator()
+    assert (first.tn, second.tn) == tuple(generator.create(n, desk.now.date()) for n in (1, 2))
+    assert desk.rows("ticket", tn=first.tn) == []  # rolled back, and its number is not given out again
+    assert desk.create(title="next").tn == generator.create(3, desk.now.date())
 
 
 def test_old_day_rows_are_cleaned_up(engine: Engine) -> None:
