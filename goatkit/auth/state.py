@@ -9,7 +9,7 @@ Example::
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, current_app, request
@@ -18,6 +18,7 @@ from goatkit.auth.realm import Realms
 from goatkit.auth.revocation import RevocationList
 from goatkit.auth.sessions import SessionStore
 from goatkit.auth.throttle import LoginThrottle
+from goatkit.auth.verified import VerifiedTokens
 from goatkit.settings import Settings
 
 EXTENSION_KEY = "goatkit.auth"
@@ -30,6 +31,7 @@ class AuthState:
     sessions: SessionStore
     revocations: RevocationList
     throttle: LoginThrottle
+    verified: VerifiedTokens = field(default_factory=VerifiedTokens)
 
     @property
     def csrf_cookie(self) -> str:

@@ -73,12 +73,18 @@ def issue_access(claims: dict[str, Any]) -> str:
 def decode(token: str, expected_type: str) -> dict[str, Any] | None:
     """The claims of a well-signed, unexpired token of ``expected_type``; ``None`` for anything else.
 
-    Revocation is checked by the caller (:mod:`.loader`), which asks about the token and its session at once.
+    Revocation is checked by the caller (:mod:`.loader`), which asks about the token and its session at once.  A
+    token checked before is not checked again until it expires (:mod:`.verified`).
     """
-    try:
-        claims = decode_token(token)
-    except (jwt.PyJWTError, JWTExtendedException, ValueError, TypeError, KeyError):
-        return None
+    verified = current_auth().verified
+    claims = verified.get(token)
+    if claims is None:
+        try:
+            claims = decode_token(token)
+        except (jwt.PyJWTError, JWTExtendedException, ValueError, TypeError, KeyError):
+            return None
+        if isinstance(claims.get("exp"), int | float):
+            verified.put(token, claims)
     if claims.get("type") != expected_type or not claims.get("sid") or not claims.get("realm"):
         return None
     return claims
