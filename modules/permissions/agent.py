@@ -108,9 +108,18 @@ class PermissionMap:
 
 def agent_permissions(conn: Connection, user_id: int) -> PermissionMap:
     """The agent's permission map: one query, then remembered for the rest of the request."""
-    return request_cached(
-        "agent", user_id, lambda: PermissionMap.from_rows(user_id, queries.agent_grant_rows(conn, user_id))
-    )
+    return agent_access(conn, user_id)[0]
+
+
+def agent_access(conn: Connection, user_id: int) -> tuple[PermissionMap, queries.AgentRow | None]:
+    """The agent's permission map and own row (``None``: no such user), read in one statement, then remembered
+    for the rest of the request."""
+
+    def load() -> tuple[PermissionMap, queries.AgentRow | None]:
+        grants, agent = queries.agent_grants_and_row(conn, user_id)
+        return PermissionMap.from_rows(user_id, grants), agent
+
+    return request_cached("agent", user_id, load)
 
 
 def grants_ticket(perms: PermissionMap, ticket: TicketFacts, key: str, options: PermissionOptions) -> bool:

@@ -8,6 +8,7 @@ indexes of the membership tables (never a scan of all memberships), a ticket by 
 Example::
 
     rows = agent_grant_rows(conn, user_id=7)        # [(group_id, group_name, key), ..., (None, None, None)]
+    rows, agent = agent_grants_and_row(conn, 7)     # the same, and AgentRow(login=..., email=..., valid=True)
     ticket = ticket_facts(conn, 123, watcher_id=7)  # TicketFacts(...) or None
 """
 
@@ -22,6 +23,7 @@ from sqlalchemy import (
     CompoundSelect,
     Connection,
     Integer,
+    LargeBinary,
     Row,
     Select,
     String,
@@ -33,6 +35,7 @@ from sqlalchemy import (
     null,
     select,
     union,
+    union_all,
 )
 from sqlalchemy.sql.elements import Cast
 
@@ -73,23 +76,61 @@ class TicketFacts:
     watching: bool  # the agent asked about watches the ticket (always False for customers)
 
 
+@dataclass(frozen=True)
+class AgentRow:
+    """The agent's own row, read in the same statement as the grants: who acts, and their ``UserEmail``."""
+
+    login: str
+    first_name: str
+    last_name: str
+    email: str
+    valid: bool
+
+
 def agent_grant_rows(conn: Connection, user_id: int) -> list[tuple[int | None, str | None, str | None]]:
     """All ``(group_id, group_name, key)`` an agent holds, directly or through roles; only valid rows count.
 
     One extra row ``(None, None, None)`` is present when the user exists and is valid, so the caller can tell an
-    agent without groups from an invalid one in the same round trip.  Every page asks this: the statement is built
-    once (:func:`_agent_grants`) and bound to the user.
+    agent without groups from an invalid one in the same round trip.
     """
-    return [(row[0], row[1], row[2]) for row in conn.execute(_agent_grants(), {"grant_user_id": user_id})]
+    return agent_grants_and_row(conn, user_id)[0]
+
+
+def agent_grants_and_row(
+    conn: Connection, user_id: int
+) -> tuple[list[tuple[int | None, str | None, str | None]], AgentRow | None]:
+    """:func:`agent_grant_rows` and the user's own row (``None`` for an unknown user), in one statement.  Every
+    page and action asks this: the statement is built once (:func:`_agent_grants`) and bound to the user."""
+    grants: list[tuple[int | None, str | None, str | None]] = []
+    agent: AgentRow | None = None
+    for row in conn.execute(_agent_grants(), {"grant_user_id": user_id}):
+        if row[0] is not None:
+            grants.append((row[0], row[1], row[2]))
+            continue
+        agent = AgentRow(str(row[3]), row[4] or "", row[5] or "", _decoded(row[7]), row[6] == VALID)
+        if agent.valid:
+            grants.append((None, None, None))
+    return grants, agent
+
+
+def _decoded(raw: Any) -> str:
+    return bytes(raw).decode("utf-8", "replace") if isinstance(raw, bytes | memoryview) else str(raw or "")
 
 
 @cache
 def _agent_grants() -> CompoundSelect:
-    users, groups = T["users"], T["permission_groups"]
+    users, groups, prefs = T["users"], T["permission_groups"], T["user_preferences"]
     group_user, role_user, roles, group_role = T["group_user"], T["role_user"], T["roles"], T["group_role"]
     user_id = bindparam("grant_user_id", type_=Integer)
+    no_user = (
+        cast(null(), String),
+        cast(null(), String),
+        cast(null(), String),
+        cast(null(), Integer),
+        cast(null(), LargeBinary),
+    )
     direct = (
-        select(groups.c.id, groups.c.name, group_user.c.permission_key)
+        select(groups.c.id, groups.c.name, group_user.c.permission_key, *no_user)
         .select_from(
             group_user.join(users, users.c.id == group_user.c.user_id).join(
                 groups, groups.c.id == group_user.c.group_id
@@ -98,7 +139,7 @@ def _agent_grants() -> CompoundSelect:
         .where(group_user.c.user_id == user_id, users.c.valid_id == VALID, groups.c.valid_id == VALID)
     )
     via_roles = (
-        select(groups.c.id, groups.c.name, group_role.c.permission_key)
+        select(groups.c.id, groups.c.name, group_role.c.permission_key, *no_user)
         .select_from(
             role_user.join(users, users.c.id == role_user.c.user_id)
             .join(roles, roles.c.id == role_user.c.role_id)
@@ -113,10 +154,21 @@ def _agent_grants() -> CompoundSelect:
             group_role.c.permission_value == 1,
         )
     )
-    user_is_valid = select(cast(null(), Integer), cast(null(), String), cast(null(), String)).where(
-        users.c.id == user_id, users.c.valid_id == VALID
+    the_user = (
+        select(
+            cast(null(), Integer),
+            cast(null(), String),
+            cast(null(), String),
+            users.c.login,
+            users.c.first_name,
+            users.c.last_name,
+            cast(users.c.valid_id, Integer),
+            prefs.c.preferences_value,
+        )
+        .select_from(users.outerjoin(prefs, (prefs.c.user_id == users.c.id) & (prefs.c.preferences_key == "UserEmail")))
+        .where(users.c.id == user_id)
     )
-    return union(direct, via_roles, user_is_valid)
+    return union_all(direct, via_roles, the_user)
 
 
 def queues_in_groups(conn: Connection, group_ids: Collection[int]) -> list[QueueRef]:

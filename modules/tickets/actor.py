@@ -6,7 +6,7 @@ in as root@localhost is an agent like any other (``Actor.agent(conn, 1)``) and i
 
 Example::
 
-    actor = Actor.agent(conn, user_id)     # two queries: the user row and the permission map
+    actor = Actor.agent(conn, user_id)     # one query: the user row with the permission map
     TicketService(conn, actor).set_priority(ticket_id, "4 high")
     TicketService(conn, Actor.system()).set_state(ticket_id, "closed successful")
 """
@@ -16,24 +16,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from email.utils import formataddr
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection
 
-from modules.db.schema import metadata
-from modules.permissions.agent import PermissionMap, agent_permissions
+from modules.permissions.agent import PermissionMap, agent_access
 
-T = metadata.tables
 SYSTEM_USER_ID = 1
 SYSTEM_LOGIN = "root@localhost"
-
-
-_USERS, _PREFS = T["users"], T["user_preferences"]
-_AGENT = (
-    select(_USERS.c.login, _USERS.c.first_name, _USERS.c.last_name, _PREFS.c.preferences_value)
-    .select_from(
-        _USERS.outerjoin(_PREFS, (_PREFS.c.user_id == _USERS.c.id) & (_PREFS.c.preferences_key == "UserEmail"))
-    )
-    .where(_USERS.c.id == bindparam("user_id"))
-)
 
 
 @dataclass(frozen=True)
@@ -48,12 +36,10 @@ class Actor:
     @classmethod
     def agent(cls, conn: Connection, user_id: int) -> Actor:
         """The agent ``user_id`` with their permission map (an unknown or invalid user has no permission)."""
-        row = conn.execute(_AGENT, {"user_id": user_id}).first()
+        permissions, row = agent_access(conn, user_id)
         if row is None:
-            return cls(user_id, f"user {user_id}", agent_permissions(conn, user_id))
-        raw = row[3]
-        email = bytes(raw).decode("utf-8", "replace") if isinstance(raw, bytes | memoryview) else str(raw or "")
-        return cls(user_id, row[0], agent_permissions(conn, user_id), row[1], row[2], email)
+            return cls(user_id, f"user {user_id}", permissions)
+        return cls(user_id, row.login, permissions, row.first_name, row.last_name, row.email)
 
     @classmethod
     def system(cls) -> Actor:
