@@ -151,14 +151,17 @@ _DEFINITIONS = {valid_only: _definitions_query(valid_only=valid_only) for valid_
 
 def definitions(conn: Connection, *, valid_only: bool = True) -> dict[str, FieldDef]:
     """The Ticket and Article fields of the seven types, by name, in ``field_order``: one statement."""
-    found: dict[str, FieldDef] = {}
-    for row in conn.execute(_DEFINITIONS[valid_only]):
-        found[row[1]] = FieldDef(
-            int(row[0]), str(row[1]), str(row[2] or row[1]), int(row[3] or 0), str(row[4]), str(row[5]),
-            _config(row[6]), row[7] == VALID,
-        )  # fmt: skip
+    found = {row[1]: _definition(row) for row in conn.execute(_DEFINITIONS[valid_only])}
     bus.declare(*(f"TicketDynamicFieldUpdate_{name}" for name in found))
     return found
+
+
+def _definition(row: Any) -> FieldDef:
+    """A :class:`FieldDef` from the first eight columns of :func:`_definitions_query`'s select."""
+    return FieldDef(
+        int(row[0]), str(row[1]), str(row[2] or row[1]), int(row[3] or 0), str(row[4]), str(row[5]),
+        _config(row[6]), row[7] == VALID,
+    )  # fmt: skip
 
 
 def empty(value: Value) -> bool:
@@ -505,11 +508,41 @@ def named_values(raw: Any) -> dict[str, Any]:
     return found
 
 
+_FIELDS_WITH_VALUES = (
+    _definitions_query(valid_only=True)
+    .add_columns(VALUE.c.object_id, VALUE.c.value_text, VALUE.c.value_date, VALUE.c.value_int)
+    .outerjoin(
+        VALUE,
+        and_(VALUE.c.field_id == FIELD.c.id, VALUE.c.object_id.in_(bindparam("objects", expanding=True))),
+    )
+    .where(FIELD.c.object_type == bindparam("object_type"))
+    .order_by(VALUE.c.id)
+)
+"""The valid fields of one object type, each with its values for some objects (a row without values when none)."""
+
+
 def api_values(conn: Connection, object_type: str, object_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
     """The set values of the valid fields of ``object_type`` for these objects, as the API shows them
-    (``[{"name", "value"}]`` in field order): two statements (definitions, values), whatever the number of objects."""
-    fields = [field for field in definitions(conn).values() if field.object_type == object_type]
-    found = read_values(conn, fields, object_ids)
+    (``[{"name", "value"}]`` in field order): one statement for the definitions and the values (two past
+    :data:`CHUNK` objects)."""
+    wanted = sorted(set(object_ids))
+    if len(wanted) > CHUNK:
+        fields = [field for field in definitions(conn).values() if field.object_type == object_type]
+        found = read_values(conn, fields, wanted)
+    else:
+        by_id: dict[int, FieldDef] = {}
+        found = {}
+        for row in conn.execute(_FIELDS_WITH_VALUES, {"objects": wanted, "object_type": object_type}):
+            field = by_id.get(row[0]) or by_id.setdefault(row[0], _definition(row))
+            value = None if row[8] is None else _stored(field, row[9], row[10], row[11])
+            if value is not None:
+                values = found.setdefault(int(row[8]), {})
+                if field.multiple:
+                    values.setdefault(field.name, []).append(value)  # type: ignore[union-attr]
+                else:
+                    values[field.name] = value
+        fields = list(by_id.values())  # in field order, as the statement sorts them
+        bus.declare(*(f"TicketDynamicFieldUpdate_{field.name}" for field in fields))
     return {
         object_id: [{"name": f.name, "value": as_json(values[f.name])} for f in fields if f.name in values]
         for object_id, values in found.items()
