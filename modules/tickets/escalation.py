@@ -38,7 +38,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, bindparam, select, update
+from sqlalchemy import Connection, Select, and_, bindparam, or_, select, update
 
 from goatkit.worktime import WorkingCalendar
 from modules.db.schema import metadata
@@ -252,12 +252,32 @@ def _goals_query() -> Select[Any]:
     )
 
 
-def read_goals(conn: Connection, refs: Refs, ticket_ids: Iterable[int]) -> list[TicketGoals]:
-    """The tickets with their goals (SLA when the ticket has one, else queue), one statement per thousand."""
+@cache
+def _escalating_goals_query() -> Select[Any]:
+    """:func:`_goals_query` for the tickets with something to compute or to reset: goals (the SLA's when the
+    ticket has an SLA, else the queue's) or a stored escalation time.  The others keep zeros: nothing to write."""
+    ticket, queue, sla = T["ticket"], T["queue"], T["sla"]
+    goal_names = ("first_response_time", "update_time", "solution_time")
+    stored = [ticket.c[name] != 0 for name in ("escalation_time", *COLUMNS.values())]
+    return _goals_query().where(
+        or_(
+            *stored,
+            and_(sla.c.id.is_not(None), or_(*(sla.c[name] > 0 for name in goal_names))),
+            and_(sla.c.id.is_(None), or_(*(queue.c[name] > 0 for name in goal_names))),
+        )
+    )
+
+
+def read_goals(
+    conn: Connection, refs: Refs, ticket_ids: Iterable[int], *, escalating_only: bool = False
+) -> list[TicketGoals]:
+    """The tickets with their goals (SLA when the ticket has one, else queue), one statement per thousand;
+    ``escalating_only`` leaves out tickets without goals and without stored escalation times."""
     ids = sorted(set(ticket_ids))
+    query = _escalating_goals_query() if escalating_only else _goals_query()
     result = []
     for start in range(0, len(ids), CHUNK):
-        for row in conn.execute(_goals_query(), {"ids": ids[start : start + CHUNK]}):
+        for row in conn.execute(query, {"ids": ids[start : start + CHUNK]}):
             state = refs.state(row.ticket_state_id, valid=False)
             result.append(
                 TicketGoals(
@@ -350,9 +370,10 @@ def compute(conn: Connection, refs: Refs, tickets: Sequence[TicketGoals]) -> dic
 
 
 def rebuild(conn: Connection, ticket_ids: Iterable[int], *, actor_id: int = SYSTEM_USER_ID) -> dict[int, Destinations]:
-    """Recompute and store the escalation columns of the tickets; raise Stop events for ended escalations."""
+    """Recompute and store the escalation columns of the tickets; raise Stop events for ended escalations.  Returns
+    the fresh destinations of the tickets that have goals or had escalation times (the others have none)."""
     refs = Refs(conn)
-    tickets = read_goals(conn, refs, ticket_ids)
+    tickets = read_goals(conn, refs, ticket_ids, escalating_only=True)
     fresh = compute(conn, refs, tickets)
     changed = [t for t in tickets if fresh[t.id] != t.current or fresh[t.id].escalation != t.stored_escalation]
     if changed:

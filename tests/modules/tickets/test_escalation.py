@@ -168,6 +168,29 @@ def test_merge_zeroes_the_merged_ticket_and_stop_events(desk: Desk) -> None:
     assert ("EscalationResponseTimeStop", "%%EscalationResponseTimeStop%%triggered") in desk.history(main)
 
 
+def test_a_rebuild_reads_only_tickets_with_goals_or_stored_times_and_resets_stale_ones(desk: Desk) -> None:
+    agent, queue = setup(desk)
+    plain = desk.queue()
+    with_goals = desk.create(agent, queue=queue).ticket_id
+    without = desk.create(agent, queue=plain).ticket_id
+    stale = desk.create(agent, queue=plain).ticket_id
+    zero_goals = {"first_response_time": 0, "update_time": 0, "solution_time": 0}
+    no_goal_sla = desk.insert("sla", name=desk.unique("Zero"), valid_id=1, **zero_goals, **AUDIT)  # beats the queue
+    under_sla = desk.create(agent, queue=queue).ticket_id
+    with desk.engine.begin() as conn:
+        ticket = escalation.T["ticket"]
+        conn.execute(ticket.update().where(ticket.c.id == stale).values(escalation_time=5, escalation_update_time=5))
+        zeros = dict.fromkeys(["escalation_time", *escalation.COLUMNS.values()], 0)
+        conn.execute(ticket.update().where(ticket.c.id == under_sla).values(sla_id=no_goal_sla, **zeros))
+        ids = [with_goals, without, stale, under_sla]
+        read = escalation.read_goals(conn, escalation.Refs(conn), ids, escalating_only=True)
+        assert {t.id for t in read} == {with_goals, stale}
+        assert len(escalation.read_goals(conn, escalation.Refs(conn), ids)) == 4
+        fresh = escalation.rebuild(conn, ids)
+    assert set(fresh) == {with_goals, stale}
+    assert times(desk, stale) == (0, 0, 0, 0) and times(desk, with_goals)[0] == at(2024, 3, 15, 14)
+
+
 def test_one_rebuild_per_ticket_and_write(desk: Desk) -> None:
     agent, queue = setup(desk)
     calls: list[set[int]] = []
