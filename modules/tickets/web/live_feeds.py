@@ -72,8 +72,7 @@ class Feed:
         for message in messages:
             ticket_id, actor_id = int(message.payload["ticket_id"]), int(message.payload["actor_id"])
             entry = changes.setdefault(ticket_id, {"ticket_id": ticket_id, "events": [], "actor_id": actor_id})
-            if message.payload["event"] not in entry["events"]:
-                entry["events"].append(message.payload["event"])
+            entry["events"].extend(name for name in message.payload["events"] if name not in entry["events"])
             entry["actor_id"] = actor_id  # the latest change names the agent
         if not changes:
             return None
@@ -144,4 +143,4 @@ class QueueFeed(Feed):
         return [summary] if summary else []
 
     def _visible(self, payload: Any) -> bool:
-        return payload.get("queue_id") in self.queue_ids or payload.get("old_queue_id") in self.queue_ids
+        return not self.queue_ids.isdisjoint(payload.get("queue_ids", ()))

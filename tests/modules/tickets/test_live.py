@@ -46,17 +46,23 @@ def test_committed_changes_are_published_on_the_ticket_and_queue_channels(desk: 
 
     payloads = [m.payload for m in watch_ticket.get(timeout=0)]
     assert payloads == [
-        {"ticket_id": created.ticket_id, "queue_id": RAW, "event": "TicketPriorityUpdate", "actor_id": agent},
+        {
+            "ticket_id": created.ticket_id,
+            "queue_id": RAW,
+            "queue_ids": [RAW],
+            "events": ["TicketPriorityUpdate"],
+            "actor_id": agent,
+        },
         {
             "ticket_id": created.ticket_id,
             "queue_id": MISC,
-            "event": "TicketQueueUpdate",
+            "queue_ids": [MISC, RAW],
+            "events": ["TicketQueueUpdate"],
             "actor_id": agent,
-            "old_queue_id": RAW,
         },
     ]
-    assert [m.payload["event"] for m in watch_raw.get(timeout=0)] == ["TicketPriorityUpdate", "TicketQueueUpdate"]
-    assert [m.payload["event"] for m in watch_misc.get(timeout=0)] == ["TicketQueueUpdate"]  # it arrived there
+    assert [m.payload["events"] for m in watch_raw.get(timeout=0)] == [["TicketPriorityUpdate"], ["TicketQueueUpdate"]]
+    assert [m.payload["events"] for m in watch_misc.get(timeout=0)] == [["TicketQueueUpdate"]]  # it arrived there
 
 
 def test_nothing_is_published_before_the_commit_nor_after_a_rollback(desk: Desk, broker: MemoryBroker) -> None:
@@ -70,23 +76,51 @@ def test_nothing_is_published_before_the_commit_nor_after_a_rollback(desk: Desk,
     with desk.engine.begin() as conn:
         desk.service(conn).set_title(created.ticket_id, "Renamed")
         assert watch.get(timeout=0) == []  # not yet: another process could not read it
-    assert [m.payload["event"] for m in watch.get(timeout=0)] == ["TicketTitleUpdate"]
+    assert [m.payload["events"] for m in watch.get(timeout=0)] == [["TicketTitleUpdate"]]
 
 
-def test_a_new_ticket_is_announced_without_its_content(desk: Desk, broker: MemoryBroker) -> None:
+def test_a_new_ticket_is_announced_once_without_its_content(desk: Desk, broker: MemoryBroker) -> None:
     watch = broker.subscribe([live.queue_channel(RAW)])
     created = desk.create(title="Secret plans")
     messages = watch.get(timeout=0)
-    assert [m.payload["event"] for m in messages] == ["TicketCreate", "ArticleCreate"]  # ArticleSend is quiet
-    assert messages[1].payload["article_id"] == created.article_id
+    assert [m.payload["events"] for m in messages] == [["TicketCreate", "ArticleCreate"]]  # ArticleSend is quiet
+    assert messages[0].payload["article_id"] == created.article_id
     assert "Secret plans" not in repr([m.payload for m in messages])
+
+
+def test_one_message_per_ticket_and_transaction_on_every_queue_it_passed() -> None:
+    events = [
+        TicketEvent("TicketPriorityUpdate", 5, None, 3, queue_id=2),
+        TicketEvent("TicketStateUpdate", 6, None, 3, queue_id=2),
+        TicketEvent("TicketQueueUpdate", 5, None, 4, {"old_queue_id": 2}, queue_id=7),
+        TicketEvent("TicketPriorityUpdate", 5, None, 4, queue_id=7),
+        TicketEvent("ArticleCreate", 5, 40, 4, queue_id=7),
+        TicketEvent("ArticleSend", 5, 40, 4, queue_id=7),  # quiet
+    ]
+    assert live.messages_of(events) == [
+        (
+            ["ticket:5", "queue:2", "queue:7"],
+            {
+                "ticket_id": 5,
+                "queue_id": 7,
+                "queue_ids": [2, 7],
+                "events": ["TicketPriorityUpdate", "TicketQueueUpdate", "ArticleCreate"],
+                "actor_id": 4,
+                "article_id": 40,
+            },
+        ),
+        (
+            ["ticket:6", "queue:2"],
+            {"ticket_id": 6, "queue_id": 2, "queue_ids": [2], "events": ["TicketStateUpdate"], "actor_id": 3},
+        ),
+    ]
 
 
 def test_a_merge_reaches_the_main_ticket_too() -> None:
     event = TicketEvent("TicketMerge", 5, None, 3, {"main_ticket_id": 9}, queue_id=2)
-    channels, payload = live.message_of(event)
+    [(channels, payload)] = live.messages_of([event])
     assert channels == ["ticket:5", "queue:2", "ticket:9"]
-    assert payload == {"ticket_id": 5, "queue_id": 2, "event": "TicketMerge", "actor_id": 3}
+    assert payload == {"ticket_id": 5, "queue_id": 2, "queue_ids": [2], "events": ["TicketMerge"], "actor_id": 3}
 
 
 def test_publishing_outside_an_app_does_nothing() -> None:
