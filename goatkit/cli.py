@@ -17,6 +17,10 @@ from goatkit.platform import current_platform
 AppFactory = Callable[..., Flask]
 
 
+#: Threads per gunicorn worker of ``gotrs serve`` (the ticket benchmarks run the app the same way).
+DEFAULT_THREADS = 32
+
+
 def build_cli(create_app: AppFactory, *, name: str = "gotrs") -> click.Group:
     """Return the root command group with ``serve`` and ``check``."""
 
@@ -37,7 +41,7 @@ def build_cli(create_app: AppFactory, *, name: str = "gotrs") -> click.Group:
     )
     @click.option(
         "--threads",
-        default=32,
+        default=DEFAULT_THREADS,
         show_default=True,
         type=click.IntRange(2, 512),
         help="Threads per gunicorn worker: live event streams hold one each for about a minute.",

@@ -103,7 +103,7 @@ class Latency:
     client_p50_ms: float
 
 
-def _percentile(values: list[float], fraction: float) -> float:
+def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
@@ -120,4 +120,4 @@ def latency(port: int, path: str, *, count: int, max_seconds: float, headers: He
             raise RuntimeError(f"GET {path}: HTTP {response.status}, Server-Timing {measured!r}")
         server.append(measured)
         client.append(response.client_ms)
-    return Latency(len(server), _percentile(server, 0.5), _percentile(server, 0.95), _percentile(client, 0.5))
+    return Latency(len(server), percentile(server, 0.5), percentile(server, 0.95), percentile(client, 0.5))

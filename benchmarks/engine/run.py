@@ -75,9 +75,15 @@ def free_port() -> int:
 
 @contextmanager
 def gunicorn(target: Target, db_url: str) -> Iterator[int]:
-    """Run ``target`` under gunicorn (1 sync worker) on a free loopback port; stop it on exit."""
+    """Run ``target`` under gunicorn on a free loopback port (one worker: sync, or gthread with ``target.threads``
+    threads as ``gotrs serve`` runs it); stop it on exit."""
     port = free_port()
-    command = [str(Path(sys.executable).with_name("gunicorn")), "--workers", "1", "--worker-class", "sync"]
+    worker = (
+        ["--worker-class", "gthread", "--threads", str(target.threads)]
+        if target.threads
+        else ["--worker-class", "sync"]
+    )
+    command = [str(Path(sys.executable).with_name("gunicorn")), "--workers", "1", *worker]
     command += ["--bind", f"127.0.0.1:{port}", "--chdir", str(ROOT), "--log-level", "warning", target.app]
     env = {**os.environ, "BENCH_DB_URL": db_url, **target.env}
     process = subprocess.Popen(command, env=env, cwd=ROOT)  # noqa: S603 - our own command line, no shell

@@ -44,6 +44,7 @@ class Target:
     env: dict[str, str] = field(default_factory=dict)  # extra environment for the gunicorn process
     headers: dict[str, str] = field(default_factory=dict)  # sent with every request (a sign-in token)
     reference_only: bool = False  # shown for context; not held to the floor's ratio
+    threads: int = 0  # 0: one sync worker (one request at a time); N: one gthread worker of N threads, as `gotrs serve`
 
 
 def _edges(conn: object, sql: str, params: dict[str, object]) -> tuple[str, str]:

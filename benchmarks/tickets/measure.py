@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from benchmarks.engine.load import TIMEOUT, Headers, Latency, Response, Throughput, _percentile
+from benchmarks.engine.load import TIMEOUT, Headers, Latency, Response, Throughput, percentile
 
 Sender = Callable[[int], Response]
 
@@ -47,8 +47,16 @@ def post_json(port: int, path: str, body: Any, headers: Headers | None = None) -
     return Response(int(status_line.split()[1]), parsed, raw_body, client_ms)
 
 
-def throughput(send: Sender, *, seconds: float, concurrency: int, max_requests: int = 100_000) -> Throughput:
-    """Requests/s with ``concurrency`` clients for ``seconds``; each client takes the next request number."""
+def throughput(
+    send: Sender,
+    *,
+    seconds: float,
+    concurrency: int,
+    max_requests: int = 100_000,
+    timings: list[float] | None = None,
+) -> Throughput:
+    """Requests/s with ``concurrency`` clients for ``seconds``; each client takes the next request number.  The
+    server's time of each 2xx answer is appended to ``timings`` when given."""
     lock = threading.Lock()
     counts = {"ok": 0, "errors": 0, "issued": 0}
     deadline = time.perf_counter() + seconds
@@ -61,11 +69,14 @@ def throughput(send: Sender, *, seconds: float, concurrency: int, max_requests: 
                 number = counts["issued"]
                 counts["issued"] += 1
             try:
-                ok = 200 <= send(number).status < 300
+                response = send(number)
             except OSError:
-                ok = False
+                response = None
+            ok = response is not None and 200 <= response.status < 300
             with lock:
                 counts["ok" if ok else "errors"] += 1
+                if ok and timings is not None and response is not None and response.server_ms() is not None:
+                    timings.append(response.server_ms())  # type: ignore[arg-type]
 
     started = time.perf_counter()
     threads = [threading.Thread(target=client, daemon=True) for _ in range(concurrency)]
@@ -90,4 +101,4 @@ def latency(send: Sender, *, count: int, max_seconds: float, first: int = 0) -> 
             raise RuntimeError(f"request {number}: HTTP {response.status}: {response.body[:300]!r}")
         server.append(measured)
         client.append(response.client_ms)
-    return Latency(len(server), _percentile(server, 0.5), _percentile(server, 0.95), _percentile(client, 0.5))
+    return Latency(len(server), percentile(server, 0.5), percentile(server, 0.95), percentile(client, 0.5))

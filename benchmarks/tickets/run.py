@@ -12,7 +12,12 @@ Builds the dataset if needed (:mod:`benchmarks.tickets.dataset`), signs in as th
 2. search: ``GET /api/v1/tickets?text=...`` with terms rotating over :func:`benchmarks.tickets.words.search_terms`
    (common, medium and rare words, one and two words).  Bar: p95 <= 100 ms.
 3. create: ``POST /api/v1/tickets`` (ticket, first article, history, search index: one transaction), a new title
-   and body per request, 1 client and ``--concurrency`` clients.  Bar: >= 150 per second, p95 <= 20 ms.
+   and body per request, 1 client and ``--create-clients`` clients.  Bars: a worker process serves >= 150 per
+   second (the parallel clients' rate) with p95 <= 20 ms, both of single requests (sequential samples) and of the
+   requests during that parallel run (``under_load_p95_ms``).
+
+Search and create run on one gunicorn worker as ``gotrs serve`` runs the app in production (gthread, ``--threads``
+threads), so clients in parallel use the worker while another request waits for PostgreSQL.
 
 Prints a table and writes ``var/bench/tickets-<UTC timestamp>.json``; exits 1 when a bar is missed.  Figures are
 never asserted in tests: they go to docs/PERFORMANCE.md with the command that produced them.
@@ -23,7 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -36,6 +41,7 @@ from benchmarks.engine.targets import Target
 from benchmarks.tickets import measure, words
 from benchmarks.tickets.dataset import DEFAULT_DATABASE, DEFAULT_TICKETS, Dataset, ensure_dataset
 from benchmarks.tickets.targets import QUEUE_SHAPES, SHAPE_TITLES, Facts, prepare
+from goatkit.cli import DEFAULT_THREADS
 
 MAX_QUEUE_P95_MS, MIN_FLOOR_SHARE = 25.0, 0.5
 MAX_SEARCH_P95_MS = 100.0
@@ -117,13 +123,17 @@ def measure_app(target: Target, facts: Facts, dataset: Dataset, args: argparse.N
             offset = warm.requests + warm.errors
             sequential = measure.throughput(lambda i: create(offset + i), seconds=args.seconds, concurrency=1)
             offset += sequential.requests + sequential.errors
+            loaded: list[float] = []  # the server's times while the clients run in parallel (context, no bar)
             concurrent = measure.throughput(
-                lambda i: create(offset + i), seconds=args.seconds, concurrency=args.concurrency
+                lambda i: create(offset + i), seconds=args.seconds, concurrency=args.create_clients, timings=loaded
             )
             offset += concurrent.requests + concurrent.errors
             timing = measure.latency(create, count=args.samples, max_seconds=args.seconds * 3, first=offset)
             results["create"] = _figures(sequential, timing, path="POST /api/v1/tickets")
-            results["create_concurrent"] = _figures(concurrent, timing, path="POST /api/v1/tickets")
+            under_load = load.percentile(loaded, 0.95) if loaded else None
+            results["create_concurrent"] = _figures(
+                concurrent, timing, path="POST /api/v1/tickets", under_load_p95_ms=under_load
+            )
             _print(target.name, "create", results["create"])
             _print(target.name, "create_concurrent", results["create_concurrent"])
     return results
@@ -138,22 +148,32 @@ def verdicts(results: dict[str, dict[str, Any]]) -> None:
             app[shape]["passes"] = share >= MIN_FLOOR_SHARE and app[shape]["server_p95_ms"] <= MAX_QUEUE_P95_MS
     if "search" in app:
         app["search"]["passes"] = app["search"]["server_p95_ms"] <= MAX_SEARCH_P95_MS
-    for shape in ("create", "create_concurrent"):
-        if shape in app:
-            f = app[shape]
-            f["passes"] = f["per_second"] >= MIN_CREATE_PER_SECOND and f["server_p95_ms"] <= MAX_CREATE_P95_MS
+    if "create" in app:  # one client waits for each answer: its rate is 1 / latency, the latency bar applies
+        app["create"]["passes"] = app["create"]["server_p95_ms"] <= MAX_CREATE_P95_MS
+    if "create_concurrent" in app:  # what one worker process serves, and the p95 at that load
+        f = app["create_concurrent"]
+        loaded = f.get("under_load_p95_ms")
+        f["passes"] = (
+            f["per_second"] >= MIN_CREATE_PER_SECOND
+            and f["server_p95_ms"] <= MAX_CREATE_P95_MS
+            and loaded is not None
+            and loaded <= MAX_CREATE_P95_MS
+        )
 
 
 def print_table(results: dict[str, dict[str, Any]]) -> None:
-    print(f"\n{'target':<7} {'shape':<30} {'req/s':>8} {'of floor':>9} {'p50 ms':>8} {'p95 ms':>8} {'client p50':>11}")
+    print(f"\n{'target':<7} {'shape':<33} {'req/s':>8} {'of floor':>9} {'p50 ms':>8} {'p95 ms':>8} {'client p50':>11}")
     for name, shapes in results.items():
         for shape, f in shapes.items():
             share = f"{f['floor_share']:9.0%}" if "floor_share" in f else " " * 9
             verdict = {True: "  PASS", False: "  FAIL"}.get(f.get("passes"), "")
             print(
-                f"{name:<7} {SHAPE_TITLES[shape]:<30} {f['per_second']:8.1f} {share} {f['server_p50_ms']:8.2f}"
+                f"{name:<7} {SHAPE_TITLES[shape]:<33} {f['per_second']:8.1f} {share} {f['server_p50_ms']:8.2f}"
                 f" {f['server_p95_ms']:8.2f} {f['client_p50_ms']:11.2f}{verdict}"
             )
+            if f.get("under_load_p95_ms") is not None:
+                label = "  p95 during the parallel run"
+                print(f"{'':<7} {label:<33} {'':>8} {'':>9} {'':>8} {f['under_load_p95_ms']:8.2f}")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -166,6 +186,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, default=2.0, help="warm-up per shape, in seconds")
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--samples", type=int, default=300, help="sequential requests for the p95")
+    parser.add_argument(
+        "--create-clients",
+        type=int,
+        default=2,
+        help="clients of the create shape's parallel run (default 2: enough to keep one worker busy, few enough that "
+        "each request still waits for little but its own work)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=DEFAULT_THREADS,
+        help="search and create: one gthread worker of this many threads, as `gotrs serve` runs the app "
+        f"(default {DEFAULT_THREADS}); 0 for one sync worker",
+    )
     parser.add_argument("--note", default="", help="free text stored in the JSON (e.g. 'machine busy')")
     parser.add_argument(
         "--redis",
@@ -202,7 +236,8 @@ def main(argv: list[str] | None = None) -> int:
         results["floor"] = measure_queues(floor, facts, dataset, args)
         results["app"] = measure_queues(app, facts, dataset, args)
     if {"search", "create"} & set(args.only):
-        results.setdefault("app", {}).update(measure_app(app, facts, dataset, args))
+        served = replace(app, threads=args.threads)  # the production worker; the queue view compares sync to sync
+        results.setdefault("app", {}).update(measure_app(served, facts, dataset, args))
     verdicts(results)
     print_table(results)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")

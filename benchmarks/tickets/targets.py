@@ -32,7 +32,7 @@ SHAPE_TITLES = {
     "queue": "queue view, busiest queue",
     "search": "full-text search, rotating",
     "create": "create via API, 1 client",
-    "create_concurrent": "create via API, N clients",
+    "create_concurrent": "create via API, parallel clients",
 }
 
 
