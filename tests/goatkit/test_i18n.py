@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,6 +10,7 @@ from flask import Flask, render_template_string
 
 from goatkit import i18n
 from goatkit.engine.fieldtypes import label_text
+from tests.waiting import RELOAD_SECONDS, within
 
 ROOT = Path(__file__).resolve().parents[2]
 EN = "admin:\n  statuses:\n    valid: Valid\n    invalid: Invalid\ncommon: {actions: {save: Save}}\n"
@@ -126,15 +125,6 @@ def test_templates_translate_with_underscore(labels: Path) -> None:
         assert render_template_string(source) == "Speichern / Gültig / Other"
 
 
-def within(seconds: float, condition: Callable[[], bool]) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
-
-
 def test_label_files_reload_when_they_change_and_a_broken_file_keeps_its_labels(labels: Path) -> None:
     app = Flask(__name__)
     ext = i18n.init_app(app, labels, watch=True)
@@ -148,9 +138,9 @@ def test_label_files_reload_when_they_change_and_a_broken_file_keeps_its_labels(
         assert german_save() == "Speichern"
         assert ext.watching
         (labels / "de.yaml").write_text(DE.replace("Speichern", "Sichern"))
-        assert within(2, lambda: german_save() == "Sichern")
+        assert within(RELOAD_SECONDS, lambda: german_save() == "Sichern")
         (labels / "de.yaml").write_text("common: {actions: {save: [broken]}}\n")
-        assert within(2, lambda: bool(ext.problems))
+        assert within(RELOAD_SECONDS, lambda: bool(ext.problems))
         assert str(ext.problems[0]).endswith("de.yaml:1: common.actions.save: a label is text, not list")
         assert german_save() == "Sichern"
     finally:

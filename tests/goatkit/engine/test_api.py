@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from decimal import Decimal
@@ -17,6 +16,7 @@ from goatkit.engine.api import serialise
 from goatkit.engine.extension import modules
 from modules.db.schema import metadata
 from tests.modules.auth import AGENT, AGENT_PW, Helpdesk, make_helpdesk
+from tests.waiting import RELOAD_SECONDS, within
 
 PRIORITY = """\
 module: {name: priority, singular: Priority, plural: Priorities, table: ticket_priority}
@@ -262,25 +262,16 @@ def test_only_signed_in_admins_may_call_it(api: Api) -> None:
         assert (refused.status_code, error(refused)) == (403, needed)
 
 
-def within(seconds: float, condition: Callable[[], bool]) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
-
-
 def test_a_module_file_added_while_serving_answers_within_a_second(make_api: Callable[..., Api]) -> None:
     api = make_api(modules_watch=True)
     assert api.get("/signature").status_code == 404
     (api.modules_dir / "signature.yaml").write_text(SALUTATION.replace("salutation", "signature"))
-    assert within(1.5, lambda: api.get("/signature").status_code == 200)
+    assert within(RELOAD_SECONDS, lambda: api.get("/signature").status_code == 200)
     assert [r["name"] for r in api.get("/signature").get_json()["data"]] == ["system standard signature (en)"]
 
     (api.modules_dir / "priority.yaml").write_text(PRIORITY.replace("{name: color,", "{name: colour,"))  # broken
     registry = modules(api.desk.app).registry
-    assert within(1.5, lambda: bool(registry.problems))
+    assert within(RELOAD_SECONDS, lambda: bool(registry.problems))
     assert "column 'colour' does not exist in table 'ticket_priority'" in str(registry.problems[0])
     assert registry.snapshot().stale == frozenset({"priority"})
     still = api.get("/priority/1")  # the last good version keeps serving

@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from goatkit.engine.registry import ModuleRegistry, Snapshot
 from tests.goatkit.engine.registry_support import PRIORITY, open_registry
+from tests.waiting import RELOAD_SECONDS, within
 
 COMPANY = """\
 module: {name: company, description: v0, table: customer_company, primary_key: customer_id}
@@ -32,15 +33,6 @@ def registry(db_url: str, modules_dir: Path) -> Iterator[ModuleRegistry]:
         yield registry
 
 
-def within(seconds: float, condition: Callable[[], bool]) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return condition()
-
-
 def test_adding_changing_breaking_fixing_and_deleting_files_takes_effect_within_a_second(
     registry: ModuleRegistry, modules_dir: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -49,7 +41,7 @@ def test_adding_changing_breaking_fixing_and_deleting_files_takes_effect_within_
     path = modules_dir / "priority.yaml"
 
     path.write_text(PRIORITY)  # add
-    assert within(1.5, lambda: "priority" in registry.snapshot())
+    assert within(RELOAD_SECONDS, lambda: "priority" in registry.snapshot())
 
     path.write_text(PRIORITY.replace("plural: Priorities", "plural: Changed"))  # change
     assert within(
@@ -62,7 +54,7 @@ def test_adding_changing_breaking_fixing_and_deleting_files_takes_effect_within_
 
     with caplog.at_level(logging.ERROR, logger="goatkit.engine"):
         path.write_text(PRIORITY.replace("{name: color,", "{name: colour,"))  # break
-        assert within(1.5, lambda: bool(registry.problems))
+        assert within(RELOAD_SECONDS, lambda: bool(registry.problems))
     assert registry.snapshot()["priority"] is good  # the last good version keeps serving
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == [
         f"module problem: {path}:5: fields.2.name: "
@@ -83,7 +75,7 @@ def test_adding_changing_breaking_fixing_and_deleting_files_takes_effect_within_
 
     (modules_dir / "company.yaml").write_text(COMPANY)
     renamed.unlink()  # delete
-    assert within(1.5, lambda: list(registry.snapshot()) == ["company"])
+    assert within(RELOAD_SECONDS, lambda: list(registry.snapshot()) == ["company"])
 
 
 def test_a_watched_module_directory_that_does_not_exist_is_skipped(
@@ -94,7 +86,7 @@ def test_a_watched_module_directory_that_does_not_exist_is_skipped(
         registry.watch()
     assert f"not watching {tmp_path / 'absent'} for module changes: no such directory" in caplog.messages
     (modules_dir / "priority.yaml").write_text(PRIORITY)
-    assert within(1.5, lambda: "priority" in registry.snapshot())
+    assert within(RELOAD_SECONDS, lambda: "priority" in registry.snapshot())
 
 
 def test_readers_during_reloads_always_see_a_whole_snapshot(registry: ModuleRegistry, modules_dir: Path) -> None:

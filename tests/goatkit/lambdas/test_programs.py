@@ -3,8 +3,7 @@ shared lambdas by name with arguments, and hot reload of ``lambdas/*.js``."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ from goatkit.db import make_engine
 from goatkit.engine.registry import LambdaSupport, ModuleRegistry
 from goatkit.lambdas.sandbox import Call, SandboxPool
 from tests.goatkit.engine.registry_support import PRIORITY, metadata
+from tests.waiting import RELOAD_SECONDS, within
 
 
 @pytest.fixture(scope="module")
@@ -93,10 +93,10 @@ def test_a_shared_lambda_runs_with_its_arguments_and_reloads_when_its_file_chang
 
     registry.watch()
     shared.write_text("return args.prefix + (item.id * 10);\n")
-    assert within(1.5, lambda: "* 10" in registry.snapshot()["priority"].lambdas.computed[0].code)
+    assert within(RELOAD_SECONDS, lambda: "* 10" in registry.snapshot()["priority"].lambdas.computed[0].code)
 
     shared.write_text("return args.prefix +;\n")  # broken: the module keeps its last good version
-    assert within(1.5, lambda: bool(registry.snapshot().problems))
+    assert within(RELOAD_SECONDS, lambda: bool(registry.snapshot().problems))
     assert registry.snapshot().problems[0].file == str(shared)
     assert "* 10" in registry.snapshot()["priority"].lambdas.computed[0].code
 
@@ -128,12 +128,3 @@ def test_without_a_lambda_runtime_a_module_with_lambdas_is_refused(db_url: str, 
         f"{path}:9: computed_fields.0.lambda: this application runs no lambdas; "
         "remove the lambda or enable the lambda runtime"
     ]
-
-
-def within(seconds: float, condition: Callable[[], bool]) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return condition()

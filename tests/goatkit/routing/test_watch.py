@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,18 +12,10 @@ from flask import Flask, url_for
 from goatkit.routing import current_router
 from goatkit.settings import load_settings
 from tests.goatkit.routing.conftest import AppMaker, group
+from tests.waiting import RELOAD_SECONDS, within
 
 HELLO = group("g", "  routes:\n    - {path: /hello, handler: t.hello}\n")
 WITH_NEW = group("g", "  routes:\n    - {path: /hello, handler: t.hello}\n    - {path: /new, handler: t.create}\n")
-
-
-def within(seconds: float, condition: Callable[[], bool]) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
 
 
 def test_a_changed_file_is_served_within_a_second_and_a_broken_one_is_refused(
@@ -36,14 +26,14 @@ def test_a_changed_file_is_served_within_a_second_and_a_broken_one_is_refused(
     assert client.get("/new").status_code == 404
 
     (tmp_path / "routes" / "a.yaml").write_text(WITH_NEW)
-    assert within(1.5, lambda: client.get("/new").status_code == 201)
+    assert within(RELOAD_SECONDS, lambda: client.get("/new").status_code == 201)
 
     def errors() -> list[str]:
         return [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR and r.name == "goatkit.routing"]
 
     with caplog.at_level(logging.ERROR, logger="goatkit.routing"):
         (tmp_path / "routes" / "a.yaml").write_text(WITH_NEW.replace("t.create", "t.craete"))
-        assert within(1.5, lambda: bool(errors()))
+        assert within(RELOAD_SECONDS, lambda: bool(errors()))
     assert errors() == [
         "routes not reloaded, keeping the previous table: routes/a.yaml:7: spec.routes.1.handler: GET /new: "
         "unknown handler 't.craete'; did you mean 't.create'?"
@@ -52,7 +42,7 @@ def test_a_changed_file_is_served_within_a_second_and_a_broken_one_is_refused(
 
     (tmp_path / "routes" / "b.yaml").write_text(group("b", "  routes:\n    - {path: /b, handler: t.hello}\n"))
     (tmp_path / "routes" / "a.yaml").write_text(HELLO)  # fixed; and a new file
-    assert within(1.5, lambda: client.get("/b").status_code == 200 and client.get("/new").status_code == 404)
+    assert within(RELOAD_SECONDS, lambda: client.get("/b").status_code == 200 and client.get("/new").status_code == 404)
 
 
 def test_requests_during_reloads_always_see_a_whole_table(make_app: AppMaker, tmp_path: Path) -> None:
