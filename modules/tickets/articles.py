@@ -27,9 +27,10 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, case, insert, select
+from sqlalchemy import Connection, Insert, bindparam, case, insert, select
 
 from modules.db.schema import metadata
 from modules.tickets.changes import inserted_id, to_epoch
@@ -110,16 +111,24 @@ def write_articles(
         }
         for ticket_id, draft, _outgoing in items
     ]
-    ids = _insert_ids(conn, rows)
-    mime, files, plain, queued = [], [], [], []
+    if len(rows) == 1 and conn.dialect.name == "postgresql":  # one article: its mime row in the same statement
+        _ticket_id, draft, outgoing = items[0]
+        first = _mime_row(0, draft, outgoing, now, audit)
+        ids = [_insert_with_mime(conn, rows[0], first)]
+        mime, written = [first | {"article_id": ids[0]}], True
+    else:
+        ids = _insert_ids(conn, rows)
+        mime = [_mime_row(i, draft, outgoing, now, audit) for i, (_t, draft, outgoing) in zip(ids, items, strict=True)]
+        written = False
+    files, plain, queued = [], [], []
     for article_id, (_ticket_id, draft, outgoing) in zip(ids, items, strict=True):
-        mime.append(_mime_row(article_id, draft, outgoing, now, audit))
         files.extend(_attachment_rows(article_id, draft, audit))
         if outgoing is not None:
             plain_row, queue_row = queue_rows(article_id, outgoing, now=now, actor_id=actor_id)
             plain.append(plain_row)
             queued.append(queue_row)
-    conn.execute(insert(T["article_data_mime"]), mime)
+    if not written:
+        conn.execute(_INSERT_MIME, mime)
     documents = [
         (
             row["article_id"],
@@ -135,6 +144,41 @@ def write_articles(
     if queued:
         conn.execute(insert(T["mail_queue"]), queued)
     return ids
+
+
+_INSERT_MIME = insert(T["article_data_mime"])
+
+
+@cache
+def _article_with_mime() -> Insert:
+    """PostgreSQL: ``WITH new AS (INSERT INTO article ... RETURNING id) INSERT INTO article_data_mime SELECT new.id,
+    ... RETURNING article_id``: an article and its mime row in one round trip (the mime values are bound as
+    ``mime_<column>``)."""
+    article, mime = T["article"], T["article_data_mime"]
+    new = (
+        insert(article)
+        .values({column.name: bindparam(column.name, type_=column.type) for column in _ARTICLE_COLUMNS})
+        .returning(article.c.id)
+        .cte("new_article")
+    )
+    columns = [column for column in mime.c if column.name not in ("id", "article_id")]
+    values = [bindparam(f"mime_{column.name}", type_=column.type) for column in columns]
+    return (
+        insert(mime)
+        .from_select(["article_id", *(column.name for column in columns)], select(new.c.id, *values))
+        .returning(mime.c.article_id)
+        .add_cte(new)
+    )
+
+
+_ARTICLE_COLUMNS = [column for column in T["article"].c if column.name != "id"]
+
+
+def _insert_with_mime(conn: Connection, row: dict[str, Any], mime_row: dict[str, Any]) -> int:
+    row["insert_fingerprint"] = uuid.uuid4().hex
+    params = {column.name: row.get(column.name) for column in _ARTICLE_COLUMNS}
+    params.update({f"mime_{name}": value for name, value in mime_row.items() if name != "article_id"})
+    return int(conn.execute(_article_with_mime(), params).scalar_one())
 
 
 def _insert_ids(conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
