@@ -22,9 +22,10 @@ Example::
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert
+from sqlalchemy import bindparam, insert
 from sqlalchemy.dialects import postgresql, sqlite
 
 from modules.db.schema import metadata
@@ -39,7 +40,7 @@ from modules.tickets.history import Names
 from modules.tickets.outgoing import prepare
 from modules.tickets.reads import COLUMNS, Ticket
 from modules.tickets.refs import Ref
-from modules.tickets.search_index import index_new_ticket
+from modules.tickets.search_index import index_new_ticket, new_ticket_document, with_new_ticket_document
 
 if TYPE_CHECKING:
     from modules.tickets.service import TicketService
@@ -142,32 +143,50 @@ def create_ticket(service: TicketService, draft: TicketDraft, article: ArticleDr
 _TICKET = T["ticket"]
 _INSERT_TICKET = insert(_TICKET)
 _INSERT_NEW_NUMBER = {  # a number some ticket already has (imported from OTRS) inserts nothing and returns no id
-    "postgresql": postgresql.insert(_TICKET).on_conflict_do_nothing(index_elements=["tn"]).returning(_TICKET.c.id),
     "sqlite": sqlite.insert(_TICKET).on_conflict_do_nothing(index_elements=["tn"]).returning(_TICKET.c.id),
 }
 
 
+@cache
+def _insert_with_document(columns: tuple[str, ...]) -> Any:
+    """PostgreSQL: the ticket row (``columns`` bound by name; a taken number inserts nothing and returns no id) and
+    its search document, in one statement."""
+    values = {name: bindparam(name, type_=_TICKET.c[name].type) for name in columns}
+    ticket_insert = (
+        postgresql.insert(_TICKET).values(values).on_conflict_do_nothing(index_elements=["tn"]).returning(_TICKET.c.id)
+    )
+    return with_new_ticket_document(ticket_insert)
+
+
 def _insert(service: TicketService, values: dict[str, Any]) -> tuple[int, str]:
     """Insert the ticket row with a new number (escalation columns 0: the escalation listener computes them) and its
-    search document; returns its id and number.  Where the backend can skip a conflicting row, a number already
-    taken costs no look-up beforehand: the insert itself tells."""
+    search document (on PostgreSQL in the same statement); returns its id and number.  Where the backend can skip a
+    conflicting row, a number already taken costs no look-up beforehand: the insert itself tells."""
     conn, actor_id, now = service.conn, service.actor.user_id, service.now
     row = {**values, "create_time": now, "create_by": actor_id, "change_time": now, "change_by": actor_id}
     row.update(dict.fromkeys(ESCALATION_COLUMNS, 0))
     generator = service.options.generator()
-    statement = _INSERT_NEW_NUMBER.get(conn.dialect.name)
-    if statement is None:
-        tn = allocate(conn, generator, now=now)
-        ticket_id = inserted_id(conn.execute(_INSERT_TICKET, {**row, "tn": tn}))
-    else:
+    if conn.dialect.name == "postgresql":
+        statement = _insert_with_document(tuple(sorted({*row, "tn"})))
         with counter_connection(conn) as counting:
             for tn in candidates(counting, generator, now=now):
-                found = conn.execute(statement, {**row, "tn": tn}).first()
+                params = {**row, "tn": tn, "search_document": new_ticket_document(tn, values["title"])}
+                found = conn.execute(statement, params).first()
                 if found is not None:
-                    ticket_id = int(found[0])
-                    break
-            else:
-                raise RuntimeError(no_free_number(generator, now))
+                    return int(found[0]), tn
+        raise RuntimeError(no_free_number(generator, now))
+    statement = _INSERT_NEW_NUMBER.get(conn.dialect.name)
+    if statement is None:  # MariaDB
+        tn = allocate(conn, generator, now=now)
+        ticket_id = inserted_id(conn.execute(_INSERT_TICKET, {**row, "tn": tn}))
+    else:  # SQLite
+        for tn in candidates(conn, generator, now=now):
+            found = conn.execute(statement, {**row, "tn": tn}).first()
+            if found is not None:
+                ticket_id = int(found[0])
+                break
+        else:
+            raise RuntimeError(no_free_number(generator, now))
     index_new_ticket(conn, ticket_id, tn, values["title"])
     return ticket_id, tn
 

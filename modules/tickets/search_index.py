@@ -156,6 +156,26 @@ def index_new_ticket(conn: Connection, ticket_id: int, tn: str, title: str) -> N
     _write(conn, table, [ticket_id], [{"key": ticket_id, "doc": document(tn, title)}], new=True)
 
 
+def new_ticket_document(tn: str, title: str) -> str:
+    """PostgreSQL: the ``tsvector`` literal :func:`index_new_ticket` writes, for :func:`with_new_ticket_document`."""
+    return tsvector_literal(document(tn, title))
+
+
+def with_new_ticket_document(ticket_insert: Any) -> Any:
+    """PostgreSQL: ``ticket_insert`` (an ``INSERT INTO ticket ... RETURNING id``) with the new ticket's search
+    document written by the same statement: ``WITH new_ticket AS (<insert>), new_document AS (INSERT INTO
+    gotrs_ticket_fts SELECT id, CAST(:search_document AS tsvector) FROM new_ticket) SELECT id FROM new_ticket``.
+    Bind ``search_document`` to :func:`new_ticket_document`; no row comes back when the insert inserted nothing."""
+    table = search_tables("postgresql").ticket
+    new = ticket_insert.cte("new_ticket")
+    written = (
+        insert(table)
+        .from_select(["ticket_id", "doc"], select(new.c.id, cast(bindparam("search_document"), TSVECTOR)))
+        .cte("new_document")
+    )
+    return select(new.c.id).add_cte(written)
+
+
 def index_articles(conn: Connection, article_ids: Collection[int]) -> None:
     """(Re)write the documents of these articles from their ``article_data_mime`` rows."""
     table = search_tables(conn.dialect.name).article
