@@ -36,7 +36,7 @@ from urllib.parse import urlencode
 from sqlalchemy import create_engine, text
 
 from benchmarks.engine import load
-from benchmarks.engine.run import ROOT, check_page, default_url, gunicorn, machine, test_service
+from benchmarks.engine.run import ROOT, check_page, cpu_check_ms, default_url, gunicorn, machine, test_service
 from benchmarks.engine.targets import Target
 from benchmarks.tickets import measure, words
 from benchmarks.tickets.dataset import DEFAULT_DATABASE, DEFAULT_TICKETS, Dataset, ensure_dataset
@@ -230,6 +230,8 @@ def main(argv: list[str] | None = None) -> int:
     facts = prepare(dataset, args.redis)
     print(f"agent {facts.agent} (id {facts.agent_id}); busiest readable queue {facts.queue_id}")
     print(f"app: Redis {'at ' + args.redis if args.redis else 'not used'}")
+    started_cpu_check = cpu_check_ms()
+    print(f"cpu check: {started_cpu_check} ms (a fixed Python loop; lower is faster)")
     floor, app = targets(facts, args.redis)
     results: dict[str, dict[str, Any]] = {}
     if "queues" in args.only:
@@ -247,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     engine_dataset = type("D", (), {"url": dataset.url})()
     document = {
         "time": stamp,
-        "machine": machine(engine_dataset),  # type: ignore[arg-type]
+        "machine": machine(engine_dataset) | {"cpu_check_ms_at_start": started_cpu_check},  # type: ignore[arg-type]
         "dataset": {"tickets": dataset.tickets, "articles": dataset.articles, "build_seconds": dataset.build_seconds},
         "settings": settings,
         "facts": {"agent": facts.agent, "agent_id": facts.agent_id, "queue_id": facts.queue_id},
