@@ -9,6 +9,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 TIMEOUT = 30.0
@@ -37,7 +38,11 @@ Headers = dict[str, str]
 
 def get(port: int, path: str, headers: Headers | None = None) -> Response:
     extra = "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
-    request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{extra}Connection: close\r\n\r\n".encode()
+    return exchange(port, f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{extra}Connection: close\r\n\r\n".encode())
+
+
+def exchange(port: int, request: bytes) -> Response:
+    """Send ``request`` (a whole HTTP/1.1 request, ``Connection: close``) on a new connection; the parsed answer."""
     started = time.perf_counter()
     with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as sock:
         sock.sendall(request)
@@ -65,10 +70,29 @@ class Throughput:
         return self.requests / self.seconds if self.seconds else 0.0
 
 
+Sender = Callable[[int], Response]
+"""``send(i)`` makes the i-th request (any method, any path) and returns the parsed answer."""
+
+
 def throughput(
     port: int, path: str, *, seconds: float, concurrency: int, max_requests: int, headers: Headers | None = None
 ) -> Throughput:
-    """Requests/s with ``concurrency`` clients for ``seconds`` (or until ``max_requests``); only 200s count."""
+    """Requests/s of ``GET path`` with ``concurrency`` clients for ``seconds`` (or until ``max_requests``)."""
+    return throughput_of(
+        lambda _i: get(port, path, headers), seconds=seconds, concurrency=concurrency, max_requests=max_requests
+    )
+
+
+def throughput_of(
+    send: Sender,
+    *,
+    seconds: float,
+    concurrency: int,
+    max_requests: int = 100_000,
+    timings: list[float] | None = None,
+) -> Throughput:
+    """Requests/s with ``concurrency`` clients for ``seconds`` (or until ``max_requests``); each client takes the
+    next request number; only 2xx answers count.  The server's time of each is appended to ``timings`` if given."""
     lock = threading.Lock()
     counts = {"ok": 0, "errors": 0, "issued": 0}
     deadline = time.perf_counter() + seconds
@@ -78,13 +102,18 @@ def throughput(
             with lock:
                 if counts["issued"] >= max_requests:
                     return
+                number = counts["issued"]
                 counts["issued"] += 1
             try:
-                ok = get(port, path, headers).status == 200
+                response: Response | None = send(number)
             except OSError:
-                ok = False
+                response = None
+            ok = response is not None and 200 <= response.status < 300
+            measured = response.server_ms() if ok and response is not None else None
             with lock:
                 counts["ok" if ok else "errors"] += 1
+                if timings is not None and measured is not None:
+                    timings.append(measured)
 
     started = time.perf_counter()
     threads = [threading.Thread(target=client, daemon=True) for _ in range(concurrency)]
@@ -109,15 +138,23 @@ def percentile(values: list[float], fraction: float) -> float:
 
 
 def latency(port: int, path: str, *, count: int, max_seconds: float, headers: Headers | None = None) -> Latency:
-    """Sequential requests (one at a time): percentiles of the server's own time, and of the client's for context."""
+    """Sequential ``GET path`` requests (one at a time): percentiles of the server's own time, and of the client's."""
+    return latency_of(lambda _i: get(port, path, headers), count=count, max_seconds=max_seconds)
+
+
+def latency_of(send: Sender, *, count: int, max_seconds: float, first: int = 0) -> Latency:
+    """Sequential requests ``first``, ``first + 1`` ...: percentiles of the server's time (client's for context)."""
     server: list[float] = []
     client: list[float] = []
     deadline = time.perf_counter() + max_seconds
+    number = first
     while len(server) < count and time.perf_counter() < deadline:
-        response = get(port, path, headers)
+        response = send(number)
+        number += 1
         measured = response.server_ms()
-        if response.status != 200 or measured is None:
-            raise RuntimeError(f"GET {path}: HTTP {response.status}, Server-Timing {measured!r}")
+        if not 200 <= response.status < 300 or measured is None:
+            raise RuntimeError(f"request {number}: HTTP {response.status}, Server-Timing {measured!r}: "
+                               f"{response.body[:300]!r}")  # fmt: skip
         server.append(measured)
         client.append(response.client_ms)
     return Latency(len(server), percentile(server, 0.5), percentile(server, 0.95), percentile(client, 0.5))

@@ -71,9 +71,9 @@ def measure_queues(target: Target, facts: Facts, dataset: Dataset, args: argpars
             def send(_i: int, path: str = path) -> load.Response:
                 return load.get(port, path, target.headers)
 
-            measure.throughput(send, seconds=args.warmup, concurrency=args.concurrency)
-            rate = measure.throughput(send, seconds=args.seconds, concurrency=args.concurrency)
-            timing = measure.latency(send, count=args.samples, max_seconds=args.seconds * 3)
+            load.throughput_of(send, seconds=args.warmup, concurrency=args.concurrency)
+            rate = load.throughput_of(send, seconds=args.seconds, concurrency=args.concurrency)
+            timing = load.latency_of(send, count=args.samples, max_seconds=args.seconds * 3)
             results[shape] = _figures(rate, timing, path=path)
             _print(target.name, shape, results[shape])
     return results
@@ -102,9 +102,9 @@ def measure_app(target: Target, facts: Facts, dataset: Dataset, args: argparse.N
             def search(i: int) -> load.Response:
                 return load.get(port, "/api/v1/tickets?" + urlencode({"text": terms[i % len(terms)]}), target.headers)
 
-            measure.throughput(search, seconds=args.warmup, concurrency=args.concurrency)
-            rate = measure.throughput(search, seconds=args.seconds, concurrency=args.concurrency)
-            timing = measure.latency(search, count=args.samples, max_seconds=args.seconds * 6)
+            load.throughput_of(search, seconds=args.warmup, concurrency=args.concurrency)
+            rate = load.throughput_of(search, seconds=args.seconds, concurrency=args.concurrency)
+            timing = load.latency_of(search, count=args.samples, max_seconds=args.seconds * 6)
             results["search"] = _figures(rate, timing, path="/api/v1/tickets?text=<rotating>", terms=len(terms))
             _print(target.name, "search", results["search"])
         if "create" in args.only:
@@ -119,16 +119,16 @@ def measure_app(target: Target, facts: Facts, dataset: Dataset, args: argparse.N
                 }
                 return measure.post_json(port, "/api/v1/tickets", body, target.headers)
 
-            warm = measure.throughput(create, seconds=args.warmup, concurrency=1)  # first requests set the worker up
+            warm = load.throughput_of(create, seconds=args.warmup, concurrency=1)  # first requests set the worker up
             offset = warm.requests + warm.errors
-            sequential = measure.throughput(lambda i: create(offset + i), seconds=args.seconds, concurrency=1)
+            sequential = load.throughput_of(lambda i: create(offset + i), seconds=args.seconds, concurrency=1)
             offset += sequential.requests + sequential.errors
             loaded: list[float] = []  # the server's times while the clients run in parallel (context, no bar)
-            concurrent = measure.throughput(
+            concurrent = load.throughput_of(
                 lambda i: create(offset + i), seconds=args.seconds, concurrency=args.create_clients, timings=loaded
             )
             offset += concurrent.requests + concurrent.errors
-            timing = measure.latency(create, count=args.samples, max_seconds=args.seconds * 3, first=offset)
+            timing = load.latency_of(create, count=args.samples, max_seconds=args.seconds * 3, first=offset)
             results["create"] = _figures(sequential, timing, path="POST /api/v1/tickets")
             under_load = load.percentile(loaded, 0.95) if loaded else None
             results["create_concurrent"] = _figures(
