@@ -24,10 +24,14 @@ from typing import Any
 MAX_SIZE = 10_000
 
 
+def _now() -> float:
+    return time.time()  # looked up on each call: tests may move time
+
+
 class VerifiedTokens:
     def __init__(self, max_size: int = MAX_SIZE, clock: Callable[[], float] | None = None) -> None:
         self.max_size = max_size
-        self.clock = clock or (lambda: time.time())  # looked up on each call: tests may move time
+        self.clock = clock or _now
         self._claims: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self._lock = threading.Lock()
 
