@@ -17,7 +17,7 @@ from goatkit.platform import current_platform
 AppFactory = Callable[..., Flask]
 
 
-#: Threads per gunicorn worker of ``gotrs serve`` (the ticket benchmarks run the app the same way).
+#: Threads per gunicorn worker of ``gotrs serve`` (benchmarks run the app the same way).
 DEFAULT_THREADS = 32
 
 
