@@ -106,6 +106,10 @@ class PermissionMap:
         return self._queues[key]
 
 
+ACCESS = "agent-access"
+"""The per-request cache kind (:func:`request_cached`) of :func:`agent_access`'s answer."""
+
+
 def agent_permissions(conn: Connection, user_id: int) -> PermissionMap:
     """The agent's permission map: one query, then remembered for the rest of the request."""
     return agent_access(conn, user_id)[0]
@@ -119,7 +123,7 @@ def agent_access(conn: Connection, user_id: int) -> tuple[PermissionMap, queries
         grants, agent = queries.agent_grants_and_row(conn, user_id)
         return PermissionMap.from_rows(user_id, grants), agent
 
-    return request_cached("agent", user_id, load)
+    return request_cached(ACCESS, user_id, load)
 
 
 def grants_ticket(perms: PermissionMap, ticket: TicketFacts, key: str, options: PermissionOptions) -> bool:

@@ -6,7 +6,7 @@ checks again in the same request calls :func:`forget_permissions`.
 
 Example::
 
-    perms = request_cached("agent", user_id, lambda: load(conn, user_id))
+    perms = request_cached("agent-access", user_id, lambda: load(conn, user_id))
 """
 
 from __future__ import annotations
