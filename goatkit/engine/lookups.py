@@ -13,6 +13,7 @@ Example::
 from __future__ import annotations
 
 import weakref
+from collections.abc import Collection
 from time import monotonic
 from typing import Any
 
@@ -27,16 +28,19 @@ VALID, INVALID = 1, 2
 Col = ColumnElement[Any]
 
 
-def add_lookup_displays(conn: Connection, module: ResolvedModule, rows: list[dict[str, Any]]) -> None:
+def add_lookup_displays(
+    conn: Connection, module: ResolvedModule, rows: list[dict[str, Any]], only: Collection[str] | None = None
+) -> None:
     """Add ``<field>_display`` to each row: one ``WHERE key IN (...)`` query per lookup field, none per row.
 
-    Lookups the list statement already joined (their ``_display`` is in the rows) cost nothing here.
+    Lookups the list statement already joined (their ``_display`` is in the rows) cost nothing here.  ``only``:
+    the fields whose displays are wanted (a page shows a few columns); ``None``: every lookup field.
     """
     if not rows:
         return
     for rf in module.stored:
         lookup = rf.lookup
-        if lookup is None or rf.name + "_display" in rows[0]:
+        if lookup is None or rf.name + "_display" in rows[0] or (only is not None and rf.name not in only):
             continue
         keys = sorted({row[rf.name] for row in rows if row.get(rf.name) is not None}, key=str)
         names: dict[Any, Any] = {}

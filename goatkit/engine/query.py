@@ -30,7 +30,7 @@ from __future__ import annotations
 import difflib
 import json
 import weakref
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
@@ -348,8 +348,10 @@ def list_page(
     *,
     key: bytes,
     count_threshold: int = COUNT_THRESHOLD,
+    displays: Collection[str] | None = None,
 ) -> Page:
-    """The page of ``module`` that ``request`` asks for; ``key`` signs and checks the cursors."""
+    """The page of ``module`` that ``request`` asks for; ``key`` signs and checks the cursors.  ``displays``: the
+    lookup fields whose ``<field>_display`` the caller shows (an HTML page, its columns); ``None``: all of them."""
     sort_label = ("-" if request.descending else "") + request.sort
     backwards, position = False, None
     if request.cursor:
@@ -370,7 +372,7 @@ def list_page(
 
     next_cursor = cursor_at(rows[-1], "n") if rows and has_next else None
     prev_cursor = cursor_at(rows[0], "p") if rows and has_prev else None
-    add_lookup_displays(conn, module, rows)
+    add_lookup_displays(conn, module, rows, displays)
     condition: tuple[Hashable, ...] = (request.search, tuple(sorted((k, repr(v)) for k, v in request.filters.items())))
     condition += tuple(s.key for s in scopes)
     total, estimated = count_rows(conn, module, request.where, threshold=count_threshold, condition_key=condition)

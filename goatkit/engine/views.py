@@ -190,8 +190,11 @@ def _list(screen: Screen, _: str | None) -> Response:
     screen.require("view")
     params = api.request_params()
     with _connect() as conn:
-        listing = load_listing(conn, screen.module, params, base=screen.base, actions=screen.actions)
-        if json_wanted():
+        as_json = json_wanted()
+        listing = load_listing(
+            conn, screen.module, params, base=screen.base, actions=screen.actions, every_display=as_json
+        )
+        if as_json:
             service.extend_rows(conn, screen.module, listing.page.rows)
             return json(api.list_body(screen.module, listing.request, listing.page))
         if respond.wants_table():

@@ -251,13 +251,23 @@ class Listing:
 
 
 def load_listing(
-    conn: Connection, module: ResolvedModule, params: Params, *, base: str, actions: frozenset[str]
+    conn: Connection,
+    module: ResolvedModule,
+    params: Params,
+    *,
+    base: str,
+    actions: frozenset[str],
+    every_display: bool = False,
 ) -> Listing:
-    """Validate ``params`` (raises :class:`QueryError` naming the bad one) and read the page."""
+    """Validate ``params`` (raises :class:`QueryError` naming the bad one) and read the page.  The rows carry the
+    display values of the lookups the list shows (and those its computed fields see); ``every_display``: of all
+    lookups, as a JSON answer gives them."""
     request = ListRequest.parse(module, params)
-    page = list_page(conn, module, request, key=modules().cursor_key)
+    cells = list_cells(module)
+    displays = None if every_display else {cell.name for cell in cells}
+    page = list_page(conn, module, request, key=modules().cursor_key, displays=displays)
     add_computed(conn, module, page.rows)
-    columns = list_cells(module) + extra_cells(conn, module, page.rows)
+    columns = cells + extra_cells(conn, module, page.rows)
     return Listing(module, base, params, request, page, columns, actions)
 
 

@@ -397,6 +397,20 @@ def test_lookups_the_list_does_not_show_or_beyond_the_join_cap_cost_one_query_ea
         assert all(r["queue_id_display"] == f"queue {r['queue_id']}" for r in result.rows if r["queue_id"])
 
 
+def test_a_page_asked_for_the_displays_it_shows_reads_no_other_lookup(db: Any) -> None:
+    conn, tables, _ = db
+    module = listing(tables, "queue_id")  # the other three lookups are not listed
+    seen = statements(conn)
+    shown = q.list_page(conn, module, q.ListRequest.parse(module, {}), key=KEY, displays={"name", "queue_id"})
+    assert not [s for s in seen if "ORDER BY" not in s and " IN (" in s]  # no query for the unlisted lookups
+    assert all(r["queue_id_display"] == f"queue {r['queue_id']}" for r in shown.rows if r["queue_id"])
+    assert not any("type_id_display" in r for r in shown.rows)
+    seen.clear()
+    every = page(conn, module)  # displays=None: all of them, as a JSON answer gives
+    assert len([s for s in seen if "ORDER BY" not in s and " IN (" in s]) == len(LOOKUPS) - 1
+    assert all(r["type_id_display"] == f"kind {r['type_id']}" for r in every.rows)
+
+
 def test_a_lookup_on_a_key_that_is_not_unique_costs_one_in_query_per_page(db: Any) -> None:
     conn, tables, _ = db
     spec = {**ITEM_SPEC, "fields": [*ITEM_SPEC["fields"], {"name": "note_label", "db_column": "note"}]}
