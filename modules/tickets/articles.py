@@ -38,7 +38,12 @@ from modules.tickets.drafts import ArticleDraft, AttachmentDraft
 from modules.tickets.html import display, to_text
 from modules.tickets.outgoing import Outgoing, queue_rows
 from modules.tickets.refs import Refs
-from modules.tickets.search_index import article_document, index_new_articles
+from modules.tickets.search_index import (
+    article_document,
+    index_new_articles,
+    new_article_document,
+    new_article_document_cte,
+)
 
 T = metadata.tables
 HTML_BODY = "file-2"  # OTRS's file name for the HTML version of a body it writes
@@ -111,7 +116,7 @@ def write_articles(
         }
         for ticket_id, draft, _outgoing in items
     ]
-    if len(rows) == 1 and conn.dialect.name == "postgresql":  # one article: its mime row in the same statement
+    if len(rows) == 1 and conn.dialect.name == "postgresql":  # one article: mime row and document in one statement
         _ticket_id, draft, outgoing = items[0]
         first = _mime_row(0, draft, outgoing, now, audit)
         ids = [_insert_with_mime(conn, rows[0], first)]
@@ -129,15 +134,15 @@ def write_articles(
             queued.append(queue_row)
     if not written:
         conn.execute(_INSERT_MIME, mime)
-    documents = [
-        (
-            row["article_id"],
-            ticket_id,
-            article_document(row["a_subject"], row["a_from"], row["a_to"], row["a_cc"], row["a_body"]),
-        )
-        for row, (ticket_id, _draft, _outgoing) in zip(mime, items, strict=True)
-    ]
-    index_new_articles(conn, documents)  # the search index, from the values in hand (search_index.py)
+        documents = [
+            (
+                row["article_id"],
+                ticket_id,
+                article_document(row["a_subject"], row["a_from"], row["a_to"], row["a_cc"], row["a_body"]),
+            )
+            for row, (ticket_id, _draft, _outgoing) in zip(mime, items, strict=True)
+        ]
+        index_new_articles(conn, documents)  # the search index, from the values in hand (search_index.py)
     for table, table_rows in (("article_data_mime_attachment", files), ("article_data_mime_plain", plain)):
         if table_rows:
             conn.execute(insert(T[table]), table_rows)
@@ -151,14 +156,15 @@ _INSERT_MIME = insert(T["article_data_mime"])
 
 @cache
 def _article_with_mime() -> Insert:
-    """PostgreSQL: ``WITH new AS (INSERT INTO article ... RETURNING id) INSERT INTO article_data_mime SELECT new.id,
-    ... RETURNING article_id``: an article and its mime row in one round trip (the mime values are bound as
-    ``mime_<column>``)."""
+    """PostgreSQL: ``WITH new_article AS (INSERT INTO article ... RETURNING id, ticket_id), new_document AS (INSERT
+    INTO gotrs_article_fts ...) INSERT INTO article_data_mime SELECT new_article.id, ... RETURNING article_id``: an
+    article, its search document and its mime row in one round trip (the mime values are bound as
+    ``mime_<column>``, the document as ``search_document``)."""
     article, mime = T["article"], T["article_data_mime"]
     new = (
         insert(article)
         .values({column.name: bindparam(column.name, type_=column.type) for column in _ARTICLE_COLUMNS})
-        .returning(article.c.id)
+        .returning(article.c.id, article.c.ticket_id)
         .cte("new_article")
     )
     columns = [column for column in mime.c if column.name not in ("id", "article_id")]
@@ -167,7 +173,7 @@ def _article_with_mime() -> Insert:
         insert(mime)
         .from_select(["article_id", *(column.name for column in columns)], select(new.c.id, *values))
         .returning(mime.c.article_id)
-        .add_cte(new)
+        .add_cte(new, new_article_document_cte(new))
     )
 
 
@@ -178,6 +184,9 @@ def _insert_with_mime(conn: Connection, row: dict[str, Any], mime_row: dict[str,
     row["insert_fingerprint"] = uuid.uuid4().hex
     params = {column.name: row.get(column.name) for column in _ARTICLE_COLUMNS}
     params.update({f"mime_{name}": value for name, value in mime_row.items() if name != "article_id"})
+    params["search_document"] = new_article_document(
+        mime_row["a_subject"], mime_row["a_from"], mime_row["a_to"], mime_row["a_cc"], mime_row["a_body"]
+    )
     return int(conn.execute(_article_with_mime(), params).scalar_one())
 
 

@@ -176,6 +176,23 @@ def with_new_ticket_document(ticket_insert: Any) -> Any:
     return select(new.c.id).add_cte(written)
 
 
+def new_article_document(
+    subject: str | None, from_: str | None, to: str | None, cc: str | None, body: str | None
+) -> str:
+    """PostgreSQL: the ``tsvector`` literal :func:`index_new_articles` writes, for :func:`new_article_document_cte`."""
+    return tsvector_literal(article_document(subject, from_, to, cc, body))
+
+
+def new_article_document_cte(new_article: Any) -> Any:
+    """PostgreSQL: a CTE writing the search document of the article ``new_article`` (a CTE of an ``INSERT INTO
+    article ... RETURNING id, ticket_id``) for the statement that inserts it: ``new_document AS (INSERT INTO
+    gotrs_article_fts SELECT id, ticket_id, CAST(:search_document AS tsvector) FROM new_article)``.  Bind
+    ``search_document`` to :func:`new_article_document`."""
+    table = search_tables("postgresql").article
+    document_of = select(new_article.c.id, new_article.c.ticket_id, cast(bindparam("search_document"), TSVECTOR))
+    return insert(table).from_select(["article_id", "ticket_id", "doc"], document_of).cte("new_document")
+
+
 def index_articles(conn: Connection, article_ids: Collection[int]) -> None:
     """(Re)write the documents of these articles from their ``article_data_mime`` rows."""
     table = search_tables(conn.dialect.name).article
