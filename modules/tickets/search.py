@@ -53,7 +53,7 @@ from goatkit.db.session_settings import postgres_settings
 from goatkit.engine.cursor import CursorError, decode_cursor, encode_cursor, pack_value, unpack_value
 from goatkit.platform import current_platform
 from modules.db.schema import metadata
-from modules.db.schema.gotrs_search import search_tables
+from modules.db.schema.gotrs_search import SearchTables, search_tables
 from modules.permissions.agent import agent_permissions
 from modules.permissions.options import PermissionOptions, current_options
 from modules.tickets import search_match as match
@@ -154,16 +154,24 @@ def search_tickets(
     plan: Plan = "collect"
     if query.terms:
         plan = position["p"] if position else match.choose(conn, tables, query.terms)
-    words = [match.condition(tables, query.terms, plan)] if query.terms else []
     after = [_after(query, unpack_value(position["v"]), int(position["k"]))] if position else []
-    fenced = bool(words) and plan == "collect"
-    counting = fenced and not position  # the collected matches are all joined anyway: count them in passing
-    rows, counted = _page(conn, query, [*conditions, *words, *after], page_size + 1, fenced=fenced, count=counting)
+    rows: list[TicketHit] | None = None
+    counted: int | None = None
+    words = [match.condition(tables, query.terms, plan)] if query.terms else []
+    if plan == "try":
+        rows = _tried_walk(conn, query, [*conditions, *after], tables, page_size + 1)
+        if len(rows) <= page_size:  # the budget ran out before the page was full (or there is no more): collect
+            plan, rows = "collect", None
+            words = [match.condition(tables, query.terms, plan)]
+    if rows is None:
+        fenced = bool(words) and plan == "collect"
+        counting = fenced and not position  # the collected matches are all joined anyway: count them in passing
+        rows, counted = _page(conn, query, [*conditions, *words, *after], page_size + 1, fenced=fenced, count=counting)
     if position:
         total = Total(int(position["n"]), bool(position["c"]), bool(position["e"]))
     elif counted is not None:
         total = Total(min(counted, COUNT_CAP), counted > COUNT_CAP, False)
-    elif plan == "walk" and tables.is_postgresql and len(rows) > page_size:  # counting would walk on: estimate
+    elif plan in ("walk", "try") and tables.is_postgresql and len(rows) > page_size:  # counting would walk on
         total = _estimate(conn, [*conditions, match.condition(tables, query.terms)], len(rows))
     else:
         total = _count(conn, [*conditions, *words])
@@ -214,15 +222,36 @@ def _page(
         columns.append(func.count().over().label("gk_total"))
     selected: Any = select(*columns).where(*conditions)
     source: Any = selected.offset(0).subquery() if fenced else _TICKET
-    keys: list[Any] = [source.c[_SORTS[query.sort].name]] + ([] if query.sort == "id" else [source.c.id])
-    order = [key.desc() if query.order == "desc" else key.asc() for key in keys]
     statement: Any = select(*source.c) if fenced else selected
     with postgres_settings(conn, work_mem=SEARCH_WORK_MEM) if fenced else nullcontext():
-        rows = conn.execute(statement.order_by(*order).limit(limit)).all()
+        rows = conn.execute(statement.order_by(*_order(query, source)).limit(limit)).all()
     hits = [_hit(dict(zip(names, row[: len(names)], strict=True))) for row in rows]
     if not (count and fenced):
         return hits, None
     return hits, int(rows[0][-1]) if rows else 0
+
+
+def _tried_walk(
+    conn: Connection, query: TicketQuery, conditions: list[ColumnElement[bool]], tables: SearchTables, limit: int
+) -> list[TicketHit]:
+    """Up to ``limit`` matches among the first :data:`match.WALK_BUDGET` tickets that meet ``conditions``, in the
+    query's order: the candidates are read through the sort index and each is tested as a walk does, in order, so
+    the statement stops at the ``limit``-th match (the candidates' ``ORDER BY ... LIMIT`` is a fence PostgreSQL
+    neither flattens nor sorts again)."""
+    names = [hit_field.name for hit_field in fields(TicketHit)]
+    columns: list[Any] = [_TICKET.c[_RENAMED.get(name, name)] for name in names]
+    candidates = (
+        select(*columns).where(*conditions).order_by(*_order(query, _TICKET)).limit(match.WALK_BUDGET).subquery()
+    )
+    words = match.condition(tables, query.terms, "try", ticket_id=candidates.c.id)
+    statement = select(*candidates.c).where(words).order_by(*_order(query, candidates)).limit(limit)
+    return [_hit(dict(zip(names, row, strict=True))) for row in conn.execute(statement)]
+
+
+def _order(query: TicketQuery, source: Any) -> list[Any]:
+    """The query's order on ``source`` (``ticket`` or a selection of its columns): its sort key, then the id."""
+    keys: list[Any] = [source.c[_SORTS[query.sort].name]] + ([] if query.sort == "id" else [source.c.id])
+    return [key.desc() if query.order == "desc" else key.asc() for key in keys]
 
 
 def _count(conn: Connection, conditions: list[ColumnElement[bool]]) -> Total:
@@ -261,7 +290,7 @@ def _open_cursor(key: bytes, token: str, fingerprint: str) -> dict[str, Any]:
         payload = decode_cursor(key, token)
     except (CursorError, ValueError, UnicodeDecodeError):
         payload = {}
-    shape = isinstance(payload.get("k"), int) and "v" in payload and payload.get("p") in ("collect", "walk")
+    shape = isinstance(payload.get("k"), int) and "v" in payload and payload.get("p") in ("collect", "walk", "try")
     if payload.get("f") != fingerprint or not shape:
         raise SearchInvalid("cursor", "this page link is invalid or belongs to another search; search again.")
     return payload

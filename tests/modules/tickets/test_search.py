@@ -21,6 +21,7 @@ from modules.tickets.search import SearchPage, search_tickets
 from modules.tickets.search_query import SearchInvalid, TicketQuery
 from tests.modules.permissions.world import ROOT
 from tests.modules.tickets.search_world import CLOSED_STATE, OPEN_STATE, SearchWorld, at, shared_database
+from tests.modules.tickets.ticket_world import counting
 
 PENDING_REMINDER = 6
 KEY = b"test signing key"
@@ -310,6 +311,41 @@ def test_walking_finds_what_collecting_finds(
     assert pages(desk, 2, **resolved) == collected
 
 
+@pytest.mark.parametrize("budget", [match.WALK_BUDGET, 3, 1])
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {"text": "printer"},
+        {"text": "prin", "sort": "priority", "order": "asc"},
+        {"text": "paging", "queue_ids": "{q3}", "sort": "create_time"},
+        {"text": "paging", "queue_ids": "{q3}", "sort": "priority", "order": "desc"},
+        {"text": "nothing here"},
+    ],
+)
+def test_a_tried_walk_finds_what_collecting_finds_whatever_its_budget(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch, filters: dict[str, Any], budget: int
+) -> None:
+    resolved = {key: _resolve(desk, value) for key, value in filters.items()}
+    collected = pages(desk, 2, **resolved)
+    monkeypatch.setattr(match, "choose", lambda *_args: "try")  # two words common alone, rare together?
+    monkeypatch.setattr(match, "WALK_BUDGET", budget)  # 3 and 1: the walk gives up, the page is collected
+    assert pages(desk, 2, **resolved) == collected
+
+
+def test_a_tried_walk_collects_only_when_its_budget_runs_out(desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(match, "choose", lambda *_args: "try")
+    query = {"queue_ids": [desk.ids["q3"]], "text": "paging", "page_size": 2}
+    for budget, collects in ((match.WALK_BUDGET, False), (2, True)):
+        monkeypatch.setattr(match, "WALK_BUDGET", budget)
+        with counting(desk.engine) as statements:
+            page = desk.search(**query)
+        assert [hit.id for hit in page.rows] == [desk.tickets["p6"], desk.tickets["p5"]]
+        reads = [s for s in statements if s.startswith("SELECT anon_1.id")]  # a page, not its count or estimate
+        walks = [s for s in reads if "EXISTS" in s]
+        collections = [s for s in reads if "count(*) OVER" in s]
+        assert (len(walks), bool(collections)) == (1, collects), statements
+
+
 def test_walking_estimates_the_total_on_postgresql(desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(match, "choose", lambda *_args: "walk")
     full = desk.search(page_size=2, queue_ids=[desk.ids["q3"]], text="paging")
@@ -331,3 +367,29 @@ def test_postgresql_walks_only_for_common_words(desk: Desk, monkeypatch: pytest.
         common = match.choose(conn, tables, TicketQuery(text="paging").terms)
     expected = ("collect", "walk") if conn.dialect.name == "postgresql" else ("collect", "collect")
     assert (rare, common) == expected
+
+
+def test_postgresql_tries_a_walk_for_words_common_alone_but_not_expected_together(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    terms = TicketQuery(text="printer jams").terms
+    with desk.engine.connect() as conn:
+        tables = search_tables(conn.dialect.name)
+        if conn.dialect.name != "postgresql":
+            assert match.choose(conn, tables, terms) == "collect"
+            return
+        alone = min(match.estimated_rows(conn, _hits(tables, (term,))) for term in terms)
+        together = match.estimated_rows(conn, _hits(tables, terms))
+        assert together < alone  # the planner multiplies the words' frequencies
+        monkeypatch.setattr(match, "WALK_FACTOR", 0.0)
+        monkeypatch.setattr(match, "WALK_MIN_DOCUMENTS", (alone + together) / 2)
+        assert match.choose(conn, tables, terms) == "try"
+        assert match.choose(conn, tables, terms[:1]) == "walk"  # one word: its own estimate decides
+        monkeypatch.setattr(match, "WALK_MIN_DOCUMENTS", alone + 1)
+        assert match.choose(conn, tables, terms) == "collect"
+
+
+def _hits(tables: Any, terms: Any) -> Any:
+    matches = match.matcher(tables, terms)
+    assert matches is not None
+    return match._hits(tables, matches)
