@@ -15,9 +15,9 @@ Example::
 from __future__ import annotations
 
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Column, Connection, Table, and_, delete, or_, select
+from sqlalchemy import Column, ColumnElement, Connection, Select, Table, and_, cast, delete, or_, select
 
 from modules.db.schema import metadata
 from modules.tickets.events import TicketEvent, bus, emit
@@ -42,49 +42,57 @@ def _children(parent: str) -> tuple[tuple[Table, Column[int]], ...]:
 
 def delete_ticket(service: TicketService, ticket_id: int) -> bool:
     """Delete the ticket (``rw``); raises TicketNotFound when it does not exist."""
-    from modules.tickets.search_index import drop_ticket
-
     conn = service.conn
     ticket = service.ticket(ticket_id, "rw")
-    article = T["article"]
-    article_ids = select(article.c.id).where(article.c.ticket_id == ticket.id)
-    drop_ticket(conn, ticket.id)
-    _delete_values(conn, ticket.id, article_ids)
-    _delete_links(conn, ticket.id)
+    delete_rows(conn, T["ticket"].c.id == ticket.id)
+    emit(conn, TicketEvent("TicketDelete", ticket.id, None, service.actor.user_id))
+    return True
+
+
+def delete_rows(conn: Connection, tickets: ColumnElement[bool]) -> None:
+    """Delete the tickets meeting ``tickets`` (a condition on ``ticket``) and every row that belongs to them, in the
+    same statements for one ticket or many: no permission check and no event (:func:`delete_ticket` makes them;
+    the benchmarks remove the tickets their runs created)."""
+    from modules.tickets.search_index import drop_tickets
+
+    ticket, article = T["ticket"], T["article"]
+    ticket_ids = select(ticket.c.id).where(tickets)
+    article_ids = select(article.c.id).where(article.c.ticket_id.in_(ticket_ids))
+    drop_tickets(conn, ticket_ids)
+    _delete_values(conn, ticket_ids, article_ids)
+    _delete_links(conn, ticket_ids)
     for table, column in _children("article"):
         if table.name != "ticket_history":  # history goes with the ticket below
             conn.execute(delete(table).where(column.in_(article_ids)))
     for table, column in _children("ticket"):
         if table.name != "article":
-            conn.execute(delete(table).where(column == ticket.id))
-    conn.execute(delete(article).where(article.c.ticket_id == ticket.id))
-    conn.execute(delete(T["ticket"]).where(T["ticket"].c.id == ticket.id))
-    emit(conn, TicketEvent("TicketDelete", ticket.id, None, service.actor.user_id))
-    return True
+            conn.execute(delete(table).where(column.in_(ticket_ids)))
+    conn.execute(delete(article).where(article.c.ticket_id.in_(ticket_ids)))
+    conn.execute(delete(ticket).where(tickets))
 
 
-def _delete_values(conn: Connection, ticket_id: int, article_ids: object) -> None:
+def _delete_values(conn: Connection, ticket_ids: Select[Any], article_ids: Select[Any]) -> None:
     values, fields = T["dynamic_field_value"], T["dynamic_field"]
     of = {kind: select(fields.c.id).where(fields.c.object_type == kind) for kind in ("Ticket", "Article")}
     conn.execute(
         delete(values).where(
             or_(
-                and_(values.c.field_id.in_(of["Ticket"]), values.c.object_id == ticket_id),
-                and_(values.c.field_id.in_(of["Article"]), values.c.object_id.in_(article_ids)),  # type: ignore[arg-type]
+                and_(values.c.field_id.in_(of["Ticket"]), values.c.object_id.in_(ticket_ids)),
+                and_(values.c.field_id.in_(of["Article"]), values.c.object_id.in_(article_ids)),
             )
         )
     )
 
 
-def _delete_links(conn: Connection, ticket_id: int) -> None:
+def _delete_links(conn: Connection, ticket_ids: Select[Any]) -> None:
     relation, objects = T["link_relation"], T["link_object"]
     ticket_object = select(objects.c.id).where(objects.c.name == "Ticket").scalar_subquery()
-    key = str(ticket_id)
+    keys = select(cast(T["ticket"].c.id, relation.c.source_key.type)).where(T["ticket"].c.id.in_(ticket_ids))
     conn.execute(
         delete(relation).where(
             or_(
-                and_(relation.c.source_object_id == ticket_object, relation.c.source_key == key),
-                and_(relation.c.target_object_id == ticket_object, relation.c.target_key == key),
+                and_(relation.c.source_object_id == ticket_object, relation.c.source_key.in_(keys)),
+                and_(relation.c.target_object_id == ticket_object, relation.c.target_key.in_(keys)),
             )
         )
     )

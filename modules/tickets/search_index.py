@@ -34,6 +34,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Engine,
+    Select,
     Table,
     bindparam,
     cast,
@@ -215,7 +216,7 @@ def index_new_articles(conn: Connection, documents: Sequence[tuple[int, int, str
         _write(conn, table, [article_id for article_id, _ticket_id, _doc in chunk], rows, new=True)
 
 
-def _articles_of(tables: SearchTables, ticket_ids: list[int]) -> ColumnElement[bool]:
+def _articles_of(tables: SearchTables, ticket_ids: list[int] | Select[Any]) -> ColumnElement[bool]:
     if tables.is_sqlite:  # ticket_id is UNINDEXED in FTS5: find the rows through article's index instead
         article = T["article"]
         return tables.article.c.article_id.in_(select(article.c.id).where(article.c.ticket_id.in_(ticket_ids)))
@@ -224,9 +225,15 @@ def _articles_of(tables: SearchTables, ticket_ids: list[int]) -> ColumnElement[b
 
 def drop_ticket(conn: Connection, ticket_id: int) -> None:
     """Remove a ticket's documents and its articles' (on SQLite: before the article rows are deleted)."""
+    drop_tickets(conn, [ticket_id])
+
+
+def drop_tickets(conn: Connection, ticket_ids: list[int] | Select[Any]) -> None:
+    """Remove the documents of these tickets (ids, or a ``SELECT`` of them) and of their articles (on SQLite:
+    before the article rows are deleted)."""
     tables = search_tables(conn.dialect.name)
-    conn.execute(delete(tables.article).where(_articles_of(tables, [ticket_id])))
-    conn.execute(delete(tables.ticket).where(tables.ticket.c.ticket_id == ticket_id))
+    conn.execute(delete(tables.article).where(_articles_of(tables, ticket_ids)))
+    conn.execute(delete(tables.ticket).where(tables.ticket.c.ticket_id.in_(ticket_ids)))
 
 
 def drop_articles(conn: Connection, article_ids: Collection[int]) -> None:
