@@ -21,7 +21,12 @@ from benchmarks.tickets import floor, words
 from benchmarks.tickets.app import settings
 from benchmarks.tickets.dataset import Dataset, ensure_dataset
 from benchmarks.tickets.targets import prepare
+from goatkit.db import make_engine
+from modules.tickets.actor import Actor
+from modules.tickets.drafts import TicketDraft
+from modules.tickets.service import TicketService
 from tests.conftest import require_service
+from tests.modules.tickets.ticket_world import PHONE_CALL, RAW
 
 TICKETS = 2000
 TN = re.compile(rb"\b(20\d{6}10\d{7})\b")
@@ -62,6 +67,22 @@ def test_counts_and_idempotence(built: Dataset) -> None:
                   s=generator.START, e=generator.END) is True  # fmt: skip
     again = ensure_dataset(built.url.set(database="postgres"), TICKETS, built.url.database or "", lambda _l: None)
     assert again.build_seconds == built.build_seconds  # found, not rebuilt
+
+
+def test_tickets_a_run_created_are_removed_when_the_dataset_is_found_again(built: Dataset) -> None:
+    engine = make_engine(built.url.render_as_string(hide_password=False))
+    try:
+        with engine.begin() as conn:
+            service = TicketService(conn, Actor.system(), now=generator.END)
+            created = service.create(TicketDraft(title="Made by a run", queue=RAW), PHONE_CALL)
+    finally:
+        engine.dispose()
+    assert created.ticket_id > TICKETS and scalar(built, "SELECT count(*) FROM ticket") == TICKETS + 1
+    ensure_dataset(built.url.set(database="postgres"), TICKETS, built.url.database or "", lambda _l: None)
+    assert scalar(built, "SELECT count(*) FROM ticket") == TICKETS
+    assert scalar(built, "SELECT count(*) FROM article WHERE ticket_id = :t", t=created.ticket_id) == 0
+    assert scalar(built, "SELECT count(*) FROM ticket_history") == 3 * TICKETS
+    assert scalar(built, "SELECT count(*) FROM gotrs_ticket_fts WHERE ticket_id = :t", t=created.ticket_id) == 0
 
 
 def test_distributions(built: Dataset) -> None:
