@@ -41,7 +41,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, insert, text
 from sqlalchemy.engine import URL, make_url
 
-from benchmarks.tickets import words
+from benchmarks.tickets import upkeep, words
 
 DEFAULT_TICKETS = 1_000_000
 DEFAULT_DATABASE = "gotrs_bench_tickets"
@@ -526,46 +526,6 @@ def build(url: URL, tickets: int, progress: Progress = print) -> Dataset:
     return dataset
 
 
-def remove_added_tickets(url: URL, tickets: int, progress: Progress) -> int:
-    """Delete the tickets earlier runs created (the generated ones have ids 1 to ``tickets``), with all their rows:
-    each run measures the dataset as generated.  Left in place, the create benchmark's tickets (tens of thousands,
-    all in one queue, from a few hundred words) became the newest tickets a search walks first and the queue view
-    shows.  Then ``VACUUM ANALYZE``, as after the build.  Returns how many went."""
-    from goatkit.db import make_engine
-    from modules.db.schema import metadata
-    from modules.tickets.deleting import delete_rows
-
-    engine = make_engine(url.render_as_string(hide_password=False))
-    try:
-        ticket = metadata.tables["ticket"]
-        with engine.begin() as conn:
-            added = int(conn.execute(text("SELECT count(*) FROM ticket WHERE id > :n"), {"n": tickets}).scalar_one())
-            if added:
-                started = time.perf_counter()
-                delete_rows(conn, ticket.c.id > tickets)
-        if added:
-            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.execute(text("VACUUM ANALYZE"))  # the dead rows out of the indexes the benchmarks read
-            progress(f"removed {added:,} tickets earlier runs created in {time.perf_counter() - started:.1f} s")
-        return added
-    finally:
-        engine.dispose()
-
-
-def _upgrade(url: URL, progress: Progress) -> None:
-    from goatkit.db import make_engine
-    from modules.db import MIGRATIONS
-
-    engine = make_engine(url.render_as_string(hide_password=False))
-    try:
-        if MIGRATIONS.current(engine) != MIGRATIONS.head():
-            started = time.perf_counter()
-            MIGRATIONS.upgrade(engine)
-            progress(f"dataset upgraded to {MIGRATIONS.head()} in {time.perf_counter() - started:.1f} s")
-    finally:
-        engine.dispose()
-
-
 def ensure_dataset(
     server_url: str | URL,
     tickets: int = DEFAULT_TICKETS,
@@ -578,8 +538,8 @@ def ensure_dataset(
     present = _present(url)
     if present is not None and present.tickets == tickets and not rebuild:
         progress(f"dataset: {tickets:,} tickets already present ({database}, built in {present.build_seconds:.0f} s)")
-        _upgrade(url, progress)  # later migrations (indexes) apply to a kept dataset as to a real install
-        remove_added_tickets(url, tickets, progress)
+        upkeep.upgrade(url, progress)  # later migrations (indexes) apply to a kept dataset as to a real install
+        upkeep.remove_added_tickets(url, tickets, progress)
         return present
     _recreate_database(server_url, database)
     return build(url, tickets, progress)

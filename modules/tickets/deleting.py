@@ -87,7 +87,7 @@ def _delete_values(conn: Connection, ticket_ids: Select[Any], article_ids: Selec
 def _delete_links(conn: Connection, ticket_ids: Select[Any]) -> None:
     relation, objects = T["link_relation"], T["link_object"]
     ticket_object = select(objects.c.id).where(objects.c.name == "Ticket").scalar_subquery()
-    keys = select(cast(T["ticket"].c.id, relation.c.source_key.type)).where(T["ticket"].c.id.in_(ticket_ids))
+    keys = ticket_ids.with_only_columns(cast(T["ticket"].c.id, relation.c.source_key.type))
     conn.execute(
         delete(relation).where(
             or_(

@@ -216,8 +216,7 @@ def _page(
     fenced statement joins every match anyway, ``count(*) OVER ()`` counts them in the same statement: the words'
     index is read once for page and total, not twice.
     """
-    names = [hit_field.name for hit_field in fields(TicketHit)]
-    columns: list[Any] = [_TICKET.c[_RENAMED.get(name, name)] for name in names]
+    names, columns = _hit_columns()
     if count and fenced:
         columns.append(func.count().over().label("gk_total"))
     selected: Any = select(*columns).where(*conditions)
@@ -238,14 +237,19 @@ def _tried_walk(
     query's order: the candidates are read through the sort index and each is tested as a walk does, in order, so
     the statement stops at the ``limit``-th match (the candidates' ``ORDER BY ... LIMIT`` is a fence PostgreSQL
     neither flattens nor sorts again)."""
-    names = [hit_field.name for hit_field in fields(TicketHit)]
-    columns: list[Any] = [_TICKET.c[_RENAMED.get(name, name)] for name in names]
+    names, columns = _hit_columns()
     candidates = (
         select(*columns).where(*conditions).order_by(*_order(query, _TICKET)).limit(match.WALK_BUDGET).subquery()
     )
     words = match.condition(tables, query.terms, "try", ticket_id=candidates.c.id)
     statement = select(*candidates.c).where(words).order_by(*_order(query, candidates)).limit(limit)
     return [_hit(dict(zip(names, row, strict=True))) for row in conn.execute(statement)]
+
+
+def _hit_columns() -> tuple[list[str], list[Any]]:
+    """:class:`TicketHit`'s field names and the ``ticket`` columns they are read from."""
+    names = [hit_field.name for hit_field in fields(TicketHit)]
+    return names, [_TICKET.c[_RENAMED.get(name, name)] for name in names]
 
 
 def _order(query: TicketQuery, source: Any) -> list[Any]:

@@ -113,19 +113,19 @@ def choose(conn: Connection, tables: SearchTables, terms: tuple[Term, ...]) -> P
     thirty times the documents foreseen.  Each word's own estimate bounds their combination from above, so two
     common words are tried as a walk, which costs at most the budget when they are rarely found together.
     """
-    matches = matcher(tables, terms)
-    if not tables.is_postgresql or matches is None:
+    if not tables.is_postgresql or matcher(tables, terms) is None:
         return "collect"
     documents = float(conn.execute(_SIZES).scalar_one())
     enough = max(WALK_MIN_DOCUMENTS, WALK_FACTOR * math.sqrt(documents))
-    if estimated_rows(conn, _hits(tables, matches)) >= enough:
+    if expected_documents(conn, tables, terms) >= enough:
         return "walk"
-    if len(terms) > 1 and all(_expected(conn, tables, (term,)) >= enough for term in terms):
+    if len(terms) > 1 and all(expected_documents(conn, tables, (term,)) >= enough for term in terms):
         return "try"
     return "collect"
 
 
-def _expected(conn: Connection, tables: SearchTables, terms: tuple[Term, ...]) -> float:
+def expected_documents(conn: Connection, tables: SearchTables, terms: tuple[Term, ...]) -> float:
+    """The planner's estimate of the documents (ticket and article) holding every term (0: nothing can match)."""
     matches = matcher(tables, terms)
     return 0.0 if matches is None else estimated_rows(conn, _hits(tables, matches))
 

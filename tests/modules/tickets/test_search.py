@@ -378,8 +378,8 @@ def test_postgresql_tries_a_walk_for_words_common_alone_but_not_expected_togethe
         if conn.dialect.name != "postgresql":
             assert match.choose(conn, tables, terms) == "collect"
             return
-        alone = min(match.estimated_rows(conn, _hits(tables, (term,))) for term in terms)
-        together = match.estimated_rows(conn, _hits(tables, terms))
+        alone = min(match.expected_documents(conn, tables, (term,)) for term in terms)
+        together = match.expected_documents(conn, tables, terms)
         assert together < alone  # the planner multiplies the words' frequencies
         monkeypatch.setattr(match, "WALK_FACTOR", 0.0)
         monkeypatch.setattr(match, "WALK_MIN_DOCUMENTS", (alone + together) / 2)
@@ -387,9 +387,3 @@ def test_postgresql_tries_a_walk_for_words_common_alone_but_not_expected_togethe
         assert match.choose(conn, tables, terms[:1]) == "walk"  # one word: its own estimate decides
         monkeypatch.setattr(match, "WALK_MIN_DOCUMENTS", alone + 1)
         assert match.choose(conn, tables, terms) == "collect"
-
-
-def _hits(tables: Any, terms: Any) -> Any:
-    matches = match.matcher(tables, terms)
-    assert matches is not None
-    return match._hits(tables, matches)
