@@ -13,7 +13,7 @@ word's beginnings marked ``^`` for prefix searches (:func:`modules.tickets.searc
 the database function ``gotrs_search_doc`` of revision ``0008_search_prefixes`` that bulk loads use).  The rows are read
 and written :data:`CHUNK` at a time, and writing a document replaces the old one.  On PostgreSQL and MariaDB the
 index rows follow deleted tickets and articles by ``ON DELETE CASCADE``; on SQLite (FTS5 has no foreign keys) call
-:func:`drop_ticket` or :func:`drop_articles` *before* deleting the rows.
+:func:`drop_tickets` or :func:`drop_articles` *before* deleting the rows.
 
 Example::
 
@@ -221,11 +221,6 @@ def _articles_of(tables: SearchTables, ticket_ids: list[int] | Select[Any]) -> C
         article = T["article"]
         return tables.article.c.article_id.in_(select(article.c.id).where(article.c.ticket_id.in_(ticket_ids)))
     return tables.article.c.ticket_id.in_(ticket_ids)
-
-
-def drop_ticket(conn: Connection, ticket_id: int) -> None:
-    """Remove a ticket's documents and its articles' (on SQLite: before the article rows are deleted)."""
-    drop_tickets(conn, [ticket_id])
 
 
 def drop_tickets(conn: Connection, ticket_ids: list[int] | Select[Any]) -> None:

@@ -15,7 +15,7 @@ from modules.tickets.search import search_tickets
 from modules.tickets.search_index import (
     BODY_CHARS,
     drop_articles,
-    drop_ticket,
+    drop_tickets,
     follow_articles,
     index_article,
     index_articles,
@@ -194,14 +194,14 @@ def test_dropping_a_ticket_and_articles(engine: Engine, sample: dict[str, int]) 
     assert found(engine, "paper jam") == []
     assert found(engine, "laptop") == [sample["laptop"]]
     with engine.begin() as conn:
-        drop_ticket(conn, sample["laptop"])
+        drop_tickets(conn, [sample["laptop"]])
     assert found(engine, "laptop") == []
 
 
 def test_deleted_tickets_leave_no_orphans(engine: Engine, sample: dict[str, int]) -> None:
     laptop = sample["laptop"]
     with engine.begin() as conn:
-        drop_ticket(conn, laptop)  # before the rows go (FTS5 has no foreign keys)
+        drop_tickets(conn, [laptop])  # before the rows go (FTS5 has no foreign keys)
         delete_article(conn, sample["article"])
         conn.execute(delete(T["ticket"]).where(T["ticket"].c.id == laptop))
         tables = search_tables(conn.dialect.name)
