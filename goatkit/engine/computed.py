@@ -7,7 +7,8 @@ failure is logged with module, field, row and cause.  Validators fail closed: a 
 the write with that reason, so a broken rule is seen, not skipped.
 
 The lambda sees ``item``: the row as plain JSON (dates as ISO text, lookups with their ``<field>_display``, no
-passwords or binary values), ``args`` (a shared lambda's arguments) and, in validators, ``value``.
+passwords or binary values; a computed field that declares ``reads`` sees just those fields), ``args`` (a shared
+lambda's arguments) and, in validators, ``value``.
 
 Example::
 
@@ -43,13 +44,22 @@ def item_of(module: ResolvedModule, row: Mapping[str, Any]) -> dict[str, Any]:
     return _items(module, [row])[0]
 
 
-def _items(module: ResolvedModule, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def _reads(program: Program) -> frozenset[str] | None:
+    """The fields a computed field declared it reads (``reads``); ``None``: the whole row."""
+    computed = program.computed
+    return frozenset(computed.reads) if computed is not None and computed.reads else None
+
+
+def _items(
+    module: ResolvedModule, rows: Sequence[Mapping[str, Any]], only: frozenset[str] | None = None
+) -> list[dict[str, Any]]:
+    """The rows as lambda items; ``only``: just these fields (and their ``_display``)."""
     hidden = {f.name for f in module.fields if f.spec.type == "password"}
     out = []
     for row in rows:
         item = {}
         for name, value in row.items():
-            if name in hidden:
+            if name in hidden or (only is not None and name not in only and name.removesuffix("_display") not in only):
                 continue
             if type(value) in _AS_IS:  # most values need no conversion (the exact type: not a str enum, say)
                 item[name] = value
@@ -99,11 +109,15 @@ def add_computed(conn: Connection, module: ResolvedModule, rows: list[dict[str, 
     style = lambdas.row_style if not detail and ROW_STYLE not in done else None
     if not (programs or style):
         return
-    add_lookup_displays(conn, module, rows)
-    items = _items(module, rows)
-    plan = [(row, program, item) for row, item in zip(rows, items, strict=True) for program in programs]
-    if style is not None:
-        plan += [(row, style, item) for row, item in zip(rows, items, strict=True)]
+    runs = [*programs, *([style] if style is not None else [])]
+    reads = [_reads(p) for p in runs]  # the lookups' displays are read only if a lambda may read them
+    wanted: set[str] = set().union(*(names for names in reads if names is not None))
+    add_lookup_displays(conn, module, rows, None if None in reads else wanted)
+    whole = _items(module, rows) if None in reads else []
+    plan = []
+    for program, names in zip(runs, reads, strict=True):
+        items = whole if names is None else _items(module, rows, names)
+        plan += [(row, program, item) for row, item in zip(rows, items, strict=True)]
     outcomes = evaluate(module, [Call(p.code, item, dict(p.args)) for _row, p, item in plan])
     key = pk_field(module)
     failures = []

@@ -97,6 +97,7 @@ def resolve_module(spec: ModuleSpec, doc: Document, tables: Tables) -> tuple[Res
             )
         fields.append(ResolvedField(spec=field_spec, column=column, lookup=lookup))
     filter_lookups = checker.filters(spec)
+    checker.computed_reads(spec)
     checker.hooks(spec)
     checker.not_null_columns(spec, table, fields)
     if checker.problems or primary_key is None:
@@ -163,6 +164,15 @@ class _Checker:
                 if found is not None:
                     lookups[flt.field] = found
         return lookups
+
+    def computed_reads(self, spec: ModuleSpec) -> None:
+        """Each name a computed field ``reads`` must be a field of the module."""
+        names = [f.name for f in spec.fields]
+        for index, computed in enumerate(spec.computed_fields):
+            for position, name in enumerate(computed.reads):
+                if name not in names:
+                    message = f"unknown field '{name}'" + _did_you_mean(name, names)
+                    self._problem(("computed_fields", index, "reads", position), message)
 
     def not_null_columns(self, spec: ModuleSpec, table: Table, fields: list[ResolvedField]) -> None:
         """Refuse a NOT NULL column without a server default that a create could leave empty.

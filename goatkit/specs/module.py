@@ -165,7 +165,9 @@ class FieldSpec(SpecModel):
 class ComputedField(SpecModel):
     """A column computed by a lambda from the row (``item``).  ``html``: unset renders strings holding markup as
     sanitized HTML (the Go GOTRS modules return HTML) and others as text; ``true`` always sanitized HTML; ``false``
-    always text."""
+    always text.  ``reads`` (GOTRS extension): the fields the lambda reads; ``item`` then holds only those (a
+    lookup field with its ``<field>_display``), and a list page reads no display value the lambda does not need.
+    Empty: the whole row."""
 
     name: str = Field(pattern=NAME_PATTERN)
     label: str = ""
@@ -176,6 +178,7 @@ class ComputedField(SpecModel):
     list_position: int | None = None
     list_class: str = ""
     html: bool | None = None
+    reads: list[str] = []
 
 
 class CustomRule(SpecModel):

@@ -231,3 +231,49 @@ def test_the_openapi_document_lists_computed_fields_as_read_only(admin: Browser)
     assert properties["shout"]["readOnly"] is True
     assert properties["shout"]["description"].startswith("Shouted: computed by a lambda")
     assert "shout" not in document["components"]["schemas"]["priority"].get("required", [])
+
+
+#: Computed fields that declare what they read: two lookups, a list that shows neither.
+READS = """\
+module: {name: reads, singular: Priority, plural: Readers, table: ticket_priority}
+fields:
+  - {name: id, type: int, show_in_list: true, show_in_form: false, sortable: true}
+  - {name: name, type: string, required: true, show_in_list: true}
+  - {name: valid_id, type: int, default: 1, show_in_list: false, lookup_table: valid, lookup_display: name}
+  - {name: create_by, type: int, show_in_list: false, show_in_form: false, lookup_table: users,
+     lookup_display: login}
+computed_fields:
+  - {name: seen, lambda: "return Object.keys(item).sort().join(' ');", reads: [valid_id]}
+  - {name: named, lambda: "return Object.keys(item).sort().join(' ');", reads: [name, id]}
+"""
+
+
+def test_a_computed_field_that_declares_reads_sees_only_those_fields(
+    desk: Helpdesk, modules_dir: Path, admin: Browser
+) -> None:
+    (modules_dir / "reads.yaml").write_text(READS)
+    modules(desk.app).registry.load()
+    statements: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement.replace('"', ""))
+
+    admin.html("/admin/modules/reads")  # warm
+    event.listen(admin.desk.engine, "before_cursor_execute", seen)
+    try:
+        page = admin.html("/admin/modules/reads?sort=id", **HX)
+    finally:
+        event.remove(admin.desk.engine, "before_cursor_execute", seen)
+    row = page[page.index('<tr data-id="1"') : page.index("</tr>", page.index('<tr data-id="1"'))]
+    assert ">valid_id valid_id_display<" in row and ">id name<" in row
+    assert [s for s in statements if "FROM valid" in s] and not [s for s in statements if "WHERE users.id IN" in s]
+    whole = admin.get("/api/v1/modules/reads/1", **JSON).get_json()  # a JSON answer carries every display
+    assert whole["seen"] == "valid_id valid_id_display" and whole["create_by_display"] is not None
+
+
+def test_reads_naming_an_unknown_field_is_a_problem_of_the_module(desk: Helpdesk, modules_dir: Path) -> None:
+    (modules_dir / "reads.yaml").write_text(READS.replace("reads: [name, id]", "reads: [name, idd]"))
+    snapshot = modules(desk.app).registry.load()
+    problems = [str(p) for p in snapshot.problems]
+    assert any("computed_fields.1.reads.1: unknown field 'idd'; did you mean 'id'?" in p for p in problems), problems
+    assert "reads" not in snapshot
