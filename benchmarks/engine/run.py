@@ -7,8 +7,9 @@ Builds the dataset if needed (benchmarks/engine/dataset.py), then for each targe
 on a free loopback port, checks every page shape shows the expected rows, warms up, and measures per shape:
 throughput (requests/s over --seconds with --concurrency clients, capped at --max-requests) and the p95 of the
 server's own time over --samples sequential requests (the Server-Timing header; client overhead excluded).
-Prints a table and writes var/bench/engine-<UTC timestamp>.json.  The URL defaults to GOTRS_TEST_PG_URL, from the
-environment or var/test-services.env.
+Prints a table and writes var/bench/engine-<UTC timestamp>.json.  The URL defaults to GOTRS_BENCH_PG_URL (the
+benchmarks' own cluster, ``scripts/bench-postgres.sh start``), else GOTRS_TEST_PG_URL, from the environment or the
+files in var/ the scripts write.
 """
 
 from __future__ import annotations
@@ -50,13 +51,13 @@ MIN_FLOOR_SHARE, MAX_P95_MS = 0.5, 10.0
 MAX_LAMBDA_COST_MS = 10.0
 
 
-def test_service(variable: str) -> str | None:
-    """A service URL from the environment, else from the test services' env file (scripts/test-services.sh)."""
+def test_service(variable: str, env_file: str = "test-services.env") -> str | None:
+    """A service URL from the environment, else from a services' env file in var/ (scripts/test-services.sh)."""
     if url := os.environ.get(variable):
         return url
-    env_file = ROOT / "var" / "test-services.env"
-    if env_file.exists():
-        for line in env_file.read_text().splitlines():
+    path = ROOT / "var" / env_file
+    if path.exists():
+        for line in path.read_text().splitlines():
             name, _, value = line.partition("=")
             if name.strip() == variable:
                 return value.strip()
@@ -64,7 +65,8 @@ def test_service(variable: str) -> str | None:
 
 
 def default_url() -> str | None:
-    return test_service("GOTRS_TEST_PG_URL")
+    """The benchmarks' own cluster (GOTRS_BENCH_PG_URL, scripts/bench-postgres.sh), else the test services'."""
+    return test_service("GOTRS_BENCH_PG_URL", "bench-postgres.env") or test_service("GOTRS_TEST_PG_URL")
 
 
 def free_port() -> int:
@@ -214,7 +216,11 @@ def machine(dataset: Dataset) -> dict[str, Any]:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--url", default=default_url(), help="PostgreSQL server URL (default: GOTRS_TEST_PG_URL)")
+    parser.add_argument(
+        "--url",
+        default=default_url(),
+        help="PostgreSQL server URL (default: GOTRS_BENCH_PG_URL, else GOTRS_TEST_PG_URL)",
+    )
     parser.add_argument("--rows", type=int, default=DEFAULT_ROWS)
     parser.add_argument("--database", default=DEFAULT_DATABASE, help="database the dataset lives in")
     parser.add_argument("--seconds", type=float, default=10.0, help="throughput window per shape")
@@ -234,7 +240,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     args = parser.parse_args(argv)
     if not args.url:
-        parser.error("no PostgreSQL URL: pass --url or start scripts/test-services.sh")
+        parser.error("no PostgreSQL URL: pass --url or run scripts/bench-postgres.sh start")
     return args
 
 

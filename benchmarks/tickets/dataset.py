@@ -3,8 +3,9 @@
 Usage:
     nice -n 10 .venv/bin/python -m benchmarks.tickets.dataset [--url SERVER_URL] [--tickets 1000000]
 
-The URL names a *server* (default: GOTRS_TEST_PG_URL); the script builds the database ``gotrs_bench_tickets``
-(``--database``): ``MIGRATIONS.upgrade`` and ``insert_initial_data`` as a real install, then
+The URL names a *server* (default: the benchmarks' own cluster, ``scripts/bench-postgres.sh start``, which
+outlives the test services' throwaway one; else GOTRS_TEST_PG_URL); the script builds the database
+``gotrs_bench_tickets`` (``--database``): ``MIGRATIONS.upgrade`` and ``insert_initial_data`` as a real install, then
 
 * 20 groups and 200 queues (``Support``, ``Support::Level 2`` ...; queue *i* in group *i* mod 20, ticket counts
   skewed by a power law, so a few queues hold most tickets), 500 customer companies, 5,000 customer users;
@@ -549,13 +550,17 @@ def main(argv: list[str] | None = None) -> None:
     from benchmarks.engine.run import default_url
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--url", default=default_url(), help="PostgreSQL server URL (default: GOTRS_TEST_PG_URL)")
+    parser.add_argument(
+        "--url",
+        default=default_url(),
+        help="PostgreSQL server URL (default: GOTRS_BENCH_PG_URL, else GOTRS_TEST_PG_URL)",
+    )
     parser.add_argument("--tickets", type=int, default=DEFAULT_TICKETS)
     parser.add_argument("--database", default=DEFAULT_DATABASE)
     parser.add_argument("--rebuild", action="store_true", help="build again even when the same size is present")
     args = parser.parse_args(argv)
     if not args.url:
-        parser.error("no PostgreSQL URL: pass --url or start scripts/test-services.sh")
+        parser.error("no PostgreSQL URL: pass --url or run scripts/bench-postgres.sh start")
     started = time.perf_counter()
 
     def progress(line: str) -> None:

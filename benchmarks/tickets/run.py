@@ -178,7 +178,11 @@ def print_table(results: dict[str, dict[str, Any]]) -> None:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--url", default=default_url(), help="PostgreSQL server URL (default: GOTRS_TEST_PG_URL)")
+    parser.add_argument(
+        "--url",
+        default=default_url(),
+        help="PostgreSQL server URL (default: GOTRS_BENCH_PG_URL, else GOTRS_TEST_PG_URL)",
+    )
     parser.add_argument("--tickets", type=int, default=DEFAULT_TICKETS)
     parser.add_argument("--database", default=DEFAULT_DATABASE, help="database the dataset lives in")
     parser.add_argument("--only", nargs="+", choices=BENCHMARKS, default=list(BENCHMARKS))
@@ -208,7 +212,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     args = parser.parse_args(argv)
     if not args.url:
-        parser.error("no PostgreSQL URL: pass --url or start scripts/test-services.sh")
+        parser.error("no PostgreSQL URL: pass --url or run scripts/bench-postgres.sh start")
     return args
 
 
