@@ -101,8 +101,18 @@ class Change:
         )
 
     def emit(self, name: str, article_id: int | None = None, **data: Any) -> None:
+        before, after = self.before, self.after
         self.events.append(
-            TicketEvent(name, self.before.id, article_id, self.actor_id, MappingProxyType(data), self.after.queue_id)
+            TicketEvent(
+                name,
+                before.id,
+                article_id,
+                self.actor_id,
+                MappingProxyType(data),
+                after.queue_id,
+                owners=tuple(dict.fromkeys((after.user_id, before.user_id))),
+                responsibles=tuple(dict.fromkeys((after.responsible_user_id, before.responsible_user_id))),
+            )
         )
 
     @property

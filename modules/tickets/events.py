@@ -81,7 +81,9 @@ _SAVEPOINTS = "gotrs_tickets_savepoints"
 @dataclass(frozen=True)
 class TicketEvent:
     """What happened to which ticket, by whom; ``data`` carries event specifics (``{"main_ticket_id": 7}``);
-    ``queue_id`` is the ticket's queue after the change (live updates route on it without reading the ticket)."""
+    ``queue_id`` is the ticket's queue after the change, ``owners`` and ``responsibles`` its owner and responsible
+    before and after it (live updates route on them without reading the ticket: an agent reads a ticket they own
+    in a queue they may not read)."""
 
     name: str
     ticket_id: int
@@ -89,6 +91,8 @@ class TicketEvent:
     actor_id: int = 1
     data: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     queue_id: int | None = None
+    owners: tuple[int, ...] = ()
+    responsibles: tuple[int, ...] = ()
 
 
 Listener = Callable[[Connection, TicketEvent], None]

@@ -1,9 +1,12 @@
 """Live updates, the publishing side: every committed ticket event becomes a small message on the live broker.
 
 An after-commit listener publishes one message per changed ticket and transaction (no ticket content):
-``{"ticket_id", "queue_id", "queue_ids", "events", "actor_id"}`` (plus ``article_id`` when an article was added):
-the queue it is in now, every queue it was in during the transaction, the event names in order, the last actor; on
-the channels ``ticket:<id>`` and ``queue:<id>`` of each of those queues (a merge also on the main ticket).  Only
+``{"ticket_id", "queue_id", "queue_ids", "events", "actor_id", "owner_ids", "responsible_ids"}`` (plus
+``article_id`` when an article was added): the queue it is in now, every queue it was in during the transaction, the
+event names in order, the last actor, every owner and responsible it had; on the channels ``ticket:<id>``,
+``queue:<id>`` of each of those queues and ``agent:<id>`` of each of those agents (a merge also on the main
+ticket).  An agent reads the tickets they own (or are responsible for) in any queue, so their queue view follows
+their ``agent:`` channel too, and a ticket given to another agent still reaches the one who had it.  Only
 committed changes are published, so a page that refreshes on the message reads them.  The agents' streams and
 what they pass on are in ``modules/tickets/web/live.py`` and ``web/live_feeds.py``.
 
@@ -14,7 +17,7 @@ Example::
 
     [(channels, payload)] = messages_of([TicketEvent("TicketPriorityUpdate", 12, actor_id=7, queue_id=2)])
     # ["ticket:12", "queue:2"], {"ticket_id": 12, "events": ["TicketPriorityUpdate"], "queue_ids": [2],
-    #                            "queue_id": 2, "actor_id": 7}
+    #                            "queue_id": 2, "actor_id": 7}    (events of a Change name owners: "agent:<id>")
 """
 
 from __future__ import annotations
@@ -40,6 +43,10 @@ def queue_channel(queue_id: int) -> str:
     return f"queue:{queue_id}"
 
 
+def agent_channel(user_id: int) -> str:
+    return f"agent:{user_id}"
+
+
 def messages_of(events: Iterable[TicketEvent]) -> list[tuple[list[str], dict[str, Any]]]:
     """The channels and payload published for a transaction's events: one message per ticket, in the order the
     tickets first changed (an agent's page refreshes a ticket once, however many of its attributes changed)."""
@@ -61,6 +68,12 @@ def messages_of(events: Iterable[TicketEvent]) -> list[tuple[list[str], dict[str
             if queue_id is not None and queue_id not in payload["queue_ids"]:
                 payload["queue_ids"].append(queue_id)
                 channels.append(queue_channel(queue_id))
+        for key, agents in (("owner_ids", event.owners), ("responsible_ids", event.responsibles)):
+            for user_id in agents:
+                if user_id not in payload.setdefault(key, []):
+                    payload[key].append(user_id)
+                    if agent_channel(user_id) not in channels:
+                        channels.append(agent_channel(user_id))
         main = event.data.get("main_ticket_id")
         if event.name == "TicketMerge" and main and ticket_channel(int(main)) not in channels:
             channels.append(ticket_channel(int(main)))

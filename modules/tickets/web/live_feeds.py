@@ -3,8 +3,10 @@
 - :class:`TicketFeed` (the zoom): re-reads the ticket's permission facts once per batch (one primary-key query), so
   an agent who lost the ticket (moved to a queue they cannot read) gets a final ``gone`` event and nothing more.
 - :class:`QueueFeed` (the queue view): subscribed to the queues the agent may read (``ro``, read when the stream
-  starts; a stream lasts a minute), it also drops any message whose queues are not among them.  Tickets an agent
-  reads only as owner, responsible or watcher in other queues are not followed live.
+  starts; a stream lasts a minute), it drops any message whose queues are not among them, unless the view lists
+  the agent's own tickets too ("all my queues"): then it passes messages naming the agent as owner (or, with
+  ``Ticket::Responsible``, responsible), before or after the change, and those of the tickets the agent watches in
+  other queues (``Ticket::Watcher``; their ``ticket:`` channels, read when the stream starts).
 
 A batch becomes one ``change`` event: a line per ticket (its events merged) and one sentence for the notice about
 other agents' changes.  Each batch costs at most two queries (ticket numbers, agent names), both cached for the
@@ -12,7 +14,7 @@ life of the stream.
 
 Example::
 
-    feed = QueueFeed(engine=engine, viewer_id=7, queue_ids=frozenset({2, 5}))
+    feed = QueueFeed(engine=engine, viewer_id=7, queue_ids=frozenset({2, 5}), own=True, watched=frozenset({90}))
     for event in feed.render(messages):   # goatkit.live_sse.SSEEvent
         ...  # {"changes": [{"ticket_id": 12, "tn": "2024...", "events": [...], "own": False, ...}], "notice": ...}
 """
@@ -133,9 +135,13 @@ class TicketFeed(Feed):
 
 @dataclass(kw_only=True)
 class QueueFeed(Feed):
-    """The queue view's feed: messages about tickets in (or moved out of) the queues the agent may read."""
+    """The queue view's feed: messages about tickets in (or moved out of) the queues the agent may read; with
+    ``own``, also about the tickets the agent owns (``responsible``: is responsible for) or watches (``watched``)."""
 
     queue_ids: frozenset[int]
+    own: bool = False
+    responsible: bool = False
+    watched: frozenset[int] = frozenset()
 
     def render(self, messages: list[Message]) -> list[SSEEvent]:
         visible = [m for m in messages if self._visible(m.payload)]
@@ -143,4 +149,11 @@ class QueueFeed(Feed):
         return [summary] if summary else []
 
     def _visible(self, payload: Any) -> bool:
-        return not self.queue_ids.isdisjoint(payload.get("queue_ids", ()))
+        if not self.queue_ids.isdisjoint(payload.get("queue_ids", ())):
+            return True
+        if not self.own:
+            return False
+        me = self.viewer_id
+        if me in payload.get("owner_ids", ()) or payload.get("ticket_id") in self.watched:
+            return True
+        return self.responsible and me in payload.get("responsible_ids", ())

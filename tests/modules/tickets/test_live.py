@@ -41,28 +41,28 @@ def test_committed_changes_are_published_on_the_ticket_and_queue_channels(desk: 
     watch_misc = broker.subscribe([live.queue_channel(MISC)])
     watch_raw = broker.subscribe([live.queue_channel(RAW)])
 
+    owner = desk.ticket(created.ticket_id)["user_id"]
+    watch_owner, watch_agent = (
+        broker.subscribe([live.agent_channel(owner)]),
+        broker.subscribe([live.agent_channel(agent)]),
+    )
+
     desk.do(agent, "set_priority", created.ticket_id, "4 high")
     desk.do(agent, "move", created.ticket_id, "Misc")
+    desk.do(agent, "set_owner", created.ticket_id, agent)
 
     payloads = [m.payload for m in watch_ticket.get(timeout=0)]
+    same = {"ticket_id": created.ticket_id, "actor_id": agent, "responsible_ids": [owner]}
     assert payloads == [
-        {
-            "ticket_id": created.ticket_id,
-            "queue_id": RAW,
-            "queue_ids": [RAW],
-            "events": ["TicketPriorityUpdate"],
-            "actor_id": agent,
-        },
-        {
-            "ticket_id": created.ticket_id,
-            "queue_id": MISC,
-            "queue_ids": [MISC, RAW],
-            "events": ["TicketQueueUpdate"],
-            "actor_id": agent,
-        },
+        {**same, "queue_id": RAW, "queue_ids": [RAW], "events": ["TicketPriorityUpdate"], "owner_ids": [owner]},
+        {**same, "queue_id": MISC, "queue_ids": [MISC, RAW], "events": ["TicketQueueUpdate"], "owner_ids": [owner]},
+        {**same, "queue_id": MISC, "queue_ids": [MISC], "events": ["TicketOwnerUpdate"], "owner_ids": [agent, owner]},
     ]
     assert [m.payload["events"] for m in watch_raw.get(timeout=0)] == [["TicketPriorityUpdate"], ["TicketQueueUpdate"]]
-    assert [m.payload["events"] for m in watch_misc.get(timeout=0)] == [["TicketQueueUpdate"]]  # it arrived there
+    assert [m.payload["events"] for m in watch_misc.get(timeout=0)] == [["TicketQueueUpdate"], ["TicketOwnerUpdate"]]
+    owner_heard = [m.payload["events"] for m in watch_owner.get(timeout=0)]  # the owner, and the one who had it
+    assert owner_heard == [["TicketPriorityUpdate"], ["TicketQueueUpdate"], ["TicketOwnerUpdate"]]
+    assert [m.payload["events"] for m in watch_agent.get(timeout=0)] == [["TicketOwnerUpdate"]]  # the new owner
 
 
 def test_nothing_is_published_before_the_commit_nor_after_a_rollback(desk: Desk, broker: MemoryBroker) -> None:

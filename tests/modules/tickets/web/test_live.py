@@ -12,10 +12,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from sqlalchemy import delete
 
 from goatkit.live import MemoryBroker, broker_for, use_broker
 from goatkit.live_redis import RedisBroker
 from goatkit.platform import current_platform
+from modules.db.schema import metadata
 from modules.tickets.actor import Actor
 from modules.tickets.service import TicketService
 from tests.modules.tickets.web.conftest import Setup
@@ -37,6 +39,9 @@ def broker(request: pytest.FixtureRequest, tickets: Tickets) -> Iterator[str]:
     yield "redis"
     client.delete(key)
     client.close()
+
+
+T = metadata.tables
 
 
 class Stream:
@@ -61,6 +66,14 @@ class Stream:
         if "data" in fields:
             fields["data"] = json.loads(fields["data"])
         return fields
+
+    def changed(self, count: int) -> list[int]:
+        """The tickets of the next change events, until ``count`` changes came (a batch may hold several)."""
+        found: list[int] = []
+        while len(found) < count:
+            frame = self.next()
+            found += [c["ticket_id"] for c in frame.get("data", {}).get("changes", [])]
+        return found
 
     def close(self) -> None:
         self.response.close()
@@ -140,10 +153,44 @@ def test_an_agent_never_receives_changes_of_queues_they_cannot_read(
         400,
         "Parameter 'queue_id' must be a whole number.",
     )
-    nobody = tickets.agent("nobody")
-    empty = nobody.get("/agent/live/queues", Accept="application/json")
-    assert empty.status_code == 403
-    assert empty.get_json()["error"]["message"] == "You may not read any queue, so there is nothing to follow."
+
+
+def test_all_my_queues_follows_my_own_and_watched_tickets_in_queues_i_cannot_read(
+    tickets: Tickets, setup: Setup, broker: str
+) -> None:
+    carl = tickets.agent("carl", {setup.secret_group: ("rw",), setup.sales_group: ("rw",)})
+    ben = tickets.agent("ben", {setup.sales_group: ("rw",)})
+    owned = tickets.ticket(setup.sales, title="Mine")
+    watched, other = tickets.ticket(setup.sales, title="Watched"), tickets.ticket(setup.sales, title="Other")
+    as_system(tickets, lambda service: service.set_owner(owned, carl.user_id))
+    with tickets.desk.app.app_context(), tickets.desk.engine.begin() as conn:
+        TicketService(conn, Actor.agent(conn, carl.user_id)).watch(watched)
+        group_user = T["group_user"]  # then carl leaves Sales: he reads Secret only, and his own tickets
+        conn.execute(
+            delete(group_user).where(group_user.c.user_id == carl.user_id, group_user.c.group_id == setup.sales_group)
+        )
+    stream, narrowed = Stream(carl, "/agent/live/queues"), Stream(carl, f"/agent/live/queues?queue_id={setup.secret}")
+
+    high = id_of(tickets, "ticket_priority", "5 very high")
+    for ticket_id in (other, owned, watched):  # Sales: carl reads only the first as owner and the second as watcher
+        assert ben.post(f"/agent/tickets/{ticket_id}/priority", {"priority": high}).status_code in (200, 303)
+    assert stream.changed(2) == [owned, watched]
+
+    as_system(tickets, lambda service: service.set_owner(owned, ben.user_id))  # carl loses it: told once, then not
+    as_system(tickets, lambda service: service.set_title(owned, "Ben's now"))
+    as_system(tickets, lambda service: service.set_title(other, "Still not carl's"))
+    as_system(tickets, lambda service: service.set_title(watched, "Renamed"))
+    assert stream.changed(2) == [owned, watched]
+
+    secret = tickets.ticket(setup.secret)  # the one-queue stream follows that queue only
+    as_system(tickets, lambda service: service.set_title(secret, "Hush"))
+    assert narrowed.changed(1) == [secret]
+    assert stream.changed(1) == [secret]  # its creation, then its title: one or two frames, one ticket
+    stream.close()
+    narrowed.close()
+
+    nobody = tickets.agent("nobody")  # no queue to read: still their own tickets to follow
+    Stream(nobody, "/agent/live/queues").close()
 
 
 def test_one_queue_stream_follows_that_queue_only_and_sees_tickets_leave_it(
