@@ -12,7 +12,7 @@ from typing import Any
 import click
 from flask import Flask
 
-from goatkit.platform import current_platform
+from goatkit.platform import SERVING, current_platform
 
 AppFactory = Callable[..., Flask]
 
@@ -111,6 +111,7 @@ def _serve_gunicorn(create_app: AppFactory, host: str, port: int, workers: int, 
                 self.cfg.set(key, value)
 
         def load(self) -> Any:
+            SERVING["threads"] = threads  # the connection pool's size, unless the settings name one
             app = create_app()
             if workers > 1 and current_platform(app).redis is None:
                 app.logger.warning(

@@ -40,7 +40,7 @@ class Platform:
     @cached_property
     def engine(self) -> Engine:
         """The SQLAlchemy engine, created on first use."""
-        return make_engine(self.settings.database_url)
+        return make_engine(self.settings.database_url, pool=self.settings.database_pool_size or SERVING["threads"])
 
     @cached_property
     def redis(self) -> redis.Redis | None:
@@ -68,6 +68,12 @@ class Platform:
             self.engine.dispose()
         if "redis" in self.__dict__ and self.redis is not None:
             self.redis.close()
+
+
+#: Facts of this process that settings do not hold: ``threads``, the request threads of the threaded server that
+#: runs it (set by ``gotrs serve --workers`` before it makes the app), sizes the connection pool when the settings
+#: name no ``database_pool_size``.
+SERVING: dict[str, int] = {"threads": 0}
 
 
 def current_platform(app: Flask | None = None) -> Platform:

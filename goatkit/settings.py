@@ -46,6 +46,13 @@ class Settings(BaseSettings):
 
     var_dir: Path = Field(default=Path("var"), description="Runtime data: SQLite file, secret key, uploads")
     database_url: str = Field(default="", description="SQLAlchemy URL; empty means SQLite under var_dir")
+    database_pool_size: int = Field(
+        default=0,
+        ge=0,
+        le=1000,
+        description="Server connections a process pools (PostgreSQL, MariaDB), as many more at peak; 0: 10, and "
+        "under `gotrs serve --workers` the worker's thread count (a request may hold a reading and a writing one)",
+    )
     redis_url: str = Field(default="", description="Optional Redis; empty means in-process fallbacks")
     secret_key: str = Field(default="", description="Signing key; generated and persisted under var_dir when empty")
     modules_path: str = Field(default="", description="Extra module directories, os.pathsep-separated")

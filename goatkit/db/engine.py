@@ -32,11 +32,22 @@ def backend_name(url: str | URL) -> str:
     return "mysql" if name == "mariadb" else name
 
 
-def make_engine(url: str | URL, **kwargs: Any) -> Engine:
-    """Create an engine for ``url`` with GoatKit's connection settings applied."""
+#: Pooled connections of a server database when the settings name none (``database_pool_size``).
+DEFAULT_POOL = 10
+
+
+def make_engine(url: str | URL, *, pool: int = 0, **kwargs: Any) -> Engine:
+    """Create an engine for ``url`` with GoatKit's connection settings applied.
+
+    ``pool``: connections a server database keeps pooled, as many more opened at peak (0: :data:`DEFAULT_POOL`,
+    and twice as many at peak).  A request may hold two (a reading one and a writing transaction), so a threaded
+    worker needs as many as it has threads: fewer, and a burst of writers could wait on each other for the pool's
+    timeout.
+    """
     url = make_url(url)
     backend = backend_name(url)
     options: dict[str, Any] = {"future": True}
+    pooled = {"pool_size": pool, "max_overflow": pool} if pool else {"pool_size": DEFAULT_POOL, "max_overflow": 20}
     if backend == "sqlite":
         database = url.database or ""
         if database and database != ":memory:":
@@ -45,9 +56,9 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
         # A file database is cheap to open; NullPool avoids sharing a connection across forked workers.
         options["poolclass"] = NullPool
     elif backend == "postgresql":
-        options.update(pool_size=10, max_overflow=20)
+        options.update(pooled)
     elif backend == "mysql":
-        options.update(pool_recycle=3600)
+        options.update(pooled, pool_recycle=3600)
         query = dict(url.query)
         query.setdefault("charset", "utf8mb4")
         url = url.set(query=query)

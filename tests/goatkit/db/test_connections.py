@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.pool import NullPool
 
 from goatkit.db import make_engine, reader
+from goatkit.db.engine import DEFAULT_POOL
+from goatkit.platform import SERVING, Platform
+from goatkit.settings import Settings
 
 
 @pytest.mark.parametrize("url_fixture", ["postgres_url", "mariadb_url"])
@@ -98,3 +106,54 @@ def test_an_autocommit_write_is_committed_at_once_whatever_the_caller_has_open(p
         with engine.begin() as cleanup:
             cleanup.execute(text("DROP TABLE IF EXISTS tally"))
         engine.dispose()
+
+
+@pytest.mark.parametrize("url_fixture", ["postgres_url", "mariadb_url"])
+def test_every_thread_can_hold_a_reading_and_a_writing_connection_at_once(
+    request: pytest.FixtureRequest, url_fixture: str
+) -> None:
+    """A pool sized for N threads (``pool=N``) opens 2N connections at peak: N requests that each hold a reading
+    connection while they write all get both, where a pool of N alone would leave them waiting on each other."""
+    threads = 4
+    url = request.getfixturevalue(url_fixture)
+    engine = make_engine(url, pool=threads, pool_timeout=3)
+    pool: Any = engine.pool
+    assert (pool.size(), pool._max_overflow) == (threads, threads)
+    both = threading.Barrier(threads, timeout=10)
+
+    def request_like() -> int:
+        with engine.connect() as reading:
+            reading.execute(text("SELECT 1"))
+            both.wait()  # every thread holds one connection...
+            with engine.begin() as writing:  # ...and asks for a second
+                return int(writing.execute(text("SELECT 2")).scalar() or 0)
+
+    try:
+        with ThreadPoolExecutor(threads) as executor:
+            assert list(executor.map(lambda _i: request_like(), range(threads))) == [2] * threads
+        small = make_engine(url, pool=threads // 2, pool_timeout=1)  # the same burst on half the pool: refused
+        with pytest.raises(PoolTimeout, match="QueuePool limit"), ThreadPoolExecutor(threads) as executor:
+            list(executor.map(lambda _i: hold_two(small), range(threads)))
+        small.dispose()
+    finally:
+        engine.dispose()
+
+
+def hold_two(engine: Any) -> None:
+    with engine.connect() as first, engine.connect() as second:
+        first.execute(text("SELECT 1"))
+        second.execute(text("SELECT 1"))
+        time.sleep(1.5)  # all threads hold theirs while the last ones ask
+
+
+def test_the_pool_follows_the_settings_else_the_serving_threads(postgres_url: str, tmp_path: Path) -> None:
+    assert make_engine(postgres_url).pool.size() == DEFAULT_POOL
+    named = Platform(Settings(var_dir=tmp_path, database_url=postgres_url, database_pool_size=7))
+    SERVING["threads"] = 24
+    try:
+        served = Platform(Settings(var_dir=tmp_path, database_url=postgres_url))
+        assert (named.engine.pool.size(), served.engine.pool.size()) == (7, 24)  # type: ignore[attr-defined]
+    finally:
+        SERVING["threads"] = 0
+        named.close()
+        served.close()
