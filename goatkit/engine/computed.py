@@ -39,12 +39,12 @@ ROW_STYLE = "__row_style"
 _LOGGED_PER_EVALUATION = 5
 
 
-def item_of(module: ResolvedModule, row: Mapping[str, Any]) -> dict[str, Any]:
-    """``row`` as the JSON a lambda reads as ``item``."""
-    return _items(module, [row])[0]
+def item_of(module: ResolvedModule, row: Mapping[str, Any], program: Program | None = None) -> dict[str, Any]:
+    """``row`` as the JSON a lambda reads as ``item`` (``program``'s: only the fields it ``reads``, if it says)."""
+    return _items(module, [row], reads_of(program) if program is not None else None)[0]
 
 
-def _reads(program: Program) -> frozenset[str] | None:
+def reads_of(program: Program) -> frozenset[str] | None:
     """The fields a computed field declared it reads (``reads``); ``None``: the whole row."""
     computed = program.computed
     return frozenset(computed.reads) if computed is not None and computed.reads else None
@@ -110,7 +110,7 @@ def add_computed(conn: Connection, module: ResolvedModule, rows: list[dict[str, 
     if not (programs or style):
         return
     runs = [*programs, *([style] if style is not None else [])]
-    reads = [_reads(p) for p in runs]  # the lookups' displays are read only if a lambda may read them
+    reads = [reads_of(p) for p in runs]  # the lookups' displays are read only if a lambda may read them
     wanted: set[str] = set().union(*(names for names in reads if names is not None))
     add_lookup_displays(conn, module, rows, None if None in reads else wanted)
     whole = _items(module, rows) if None in reads else []

@@ -110,7 +110,7 @@ def _rows(conn: Connection, module: ResolvedModule, ids: Sequence[str]) -> list[
 
 
 def _call(module: ResolvedModule, program: Program, code: str, row: dict[str, Any], args: Any) -> Call:
-    item = item_of(module, row)
+    item = item_of(module, row, program)
     value = item.get(program.name) if program.role == "validator" else None
     if program.role == "default":
         item = {}

@@ -269,6 +269,11 @@ def test_a_computed_field_that_declares_reads_sees_only_those_fields(
     assert [s for s in statements if "FROM valid" in s] and not [s for s in statements if "WHERE users.id IN" in s]
     whole = admin.get("/api/v1/modules/reads/1", **JSON).get_json()  # a JSON answer carries every display
     assert whole["seen"] == "valid_id valid_id_display" and whole["create_by_display"] is not None
+    tried = admin.send(  # the playground gives the lambda the same item
+        "post", "/admin/lambdas/reads/run", {"key": "computed_fields.0.lambda",
+                                             "code": "return Object.keys(item).sort().join(' ');", "ids": "1"}, **JSON
+    ).get_json()  # fmt: skip
+    assert [r["text"] for r in tried["rows"]] == ["valid_id valid_id_display"]
 
 
 def test_reads_naming_an_unknown_field_is_a_problem_of_the_module(desk: Helpdesk, modules_dir: Path) -> None:
