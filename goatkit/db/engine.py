@@ -48,6 +48,8 @@ def make_engine(url: str | URL, *, pool: int = 0, **kwargs: Any) -> Engine:
     backend = backend_name(url)
     options: dict[str, Any] = {"future": True}
     pooled = {"pool_size": pool, "max_overflow": pool} if pool else {"pool_size": DEFAULT_POOL, "max_overflow": 20}
+    if "poolclass" in kwargs:  # a caller's own pool (StaticPool, NullPool) takes no sizes
+        pooled = {}
     if backend == "sqlite":
         database = url.database or ""
         if database and database != ":memory:":
