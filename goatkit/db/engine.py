@@ -39,8 +39,8 @@ DEFAULT_POOL = 10
 def make_engine(url: str | URL, *, pool: int = 0, **kwargs: Any) -> Engine:
     """Create an engine for ``url`` with GoatKit's connection settings applied.
 
-    ``pool``: connections a server database keeps pooled, as many more opened at peak (0: :data:`DEFAULT_POOL`,
-    and twice as many at peak).  A request may hold two (a reading one and a writing transaction), so a threaded
+    ``pool``: connections a server database keeps pooled, as many more opened at peak (0: :data:`DEFAULT_POOL`
+    pooled and 20 more at peak).  A request may hold two (a reading one and a writing transaction), so a threaded
     worker needs as many as it has threads: fewer, and a burst of writers could wait on each other for the pool's
     timeout.
     """

@@ -401,7 +401,7 @@ def _stop_events(
             if 0 < old <= now and not 0 < new <= now:
                 name = f"Escalation{EVENT_KIND[kind]}TimeStop"
                 entries.append(history_entry(t, name))
-                events.append(TicketEvent(name, t.id, None, actor_id, queue_id=t.queue_id))
+                events.append(TicketEvent(name, t.id, None, actor_id, queue_id=t.queue_id, owners=(t.owner_id,)))
     if entries:
         history.write(conn, refs, entries, actor_id=actor_id, now=max(t.changed for t in tickets))
         for ticket_event in events:

@@ -84,7 +84,7 @@ def _check_batch(conn: Connection, refs: Refs, ticket_ids: list[int], now: datet
             if previous is not None and previous >= since:
                 continue  # raised already for this destination
             entries.append(history_entry(t, name))
-            events.append(TicketEvent(name, t.id, None, SYSTEM_USER_ID, {"kind": kind}, t.queue_id))
+            events.append(TicketEvent(name, t.id, None, SYSTEM_USER_ID, {"kind": kind}, t.queue_id, (t.owner_id,)))
     history.write(conn, refs, entries, actor_id=SYSTEM_USER_ID, now=now)
     for ticket_event in events:
         emit(conn, ticket_event)

@@ -164,7 +164,8 @@ def test_merge_zeroes_the_merged_ticket_and_stop_events(desk: Desk) -> None:
     bus.listen("EscalationResponseTimeStop")(lambda _conn, event: seen.append(event))
     desk.now = datetime(2024, 3, 15, 15, 0)  # an hour past the response destination
     desk.do(agent, "add_article", main, ANSWER)
-    assert [(e.name, e.ticket_id) for e in seen] == [("EscalationResponseTimeStop", main)]
+    owner = desk.ticket(main)["user_id"]  # the owner's live stream hears of it in any queue
+    assert [(e.name, e.ticket_id, e.owners) for e in seen] == [("EscalationResponseTimeStop", main, (owner,))]
     assert ("EscalationResponseTimeStop", "%%EscalationResponseTimeStop%%triggered") in desk.history(main)
 
 

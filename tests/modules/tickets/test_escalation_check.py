@@ -42,9 +42,10 @@ def test_notify_before_then_start_each_once(desk: Desk) -> None:
     assert _check(desk, FRI + timedelta(hours=1, minutes=30), ticket) == []  # already raised
     assert _check(desk, FRI + timedelta(hours=2, minutes=5), ticket) == ["EscalationResponseTimeStart"]
     assert _check(desk, FRI + timedelta(hours=3), ticket) == []
-    assert [(e.name, e.ticket_id, e.actor_id) for e in seen if e.ticket_id == ticket] == [
-        ("EscalationResponseTimeNotifyBefore", ticket, 1),
-        ("EscalationResponseTimeStart", ticket, 1),
+    owner = desk.ticket(ticket)["user_id"]  # the owner's live stream hears of it in any queue
+    assert [(e.name, e.ticket_id, e.actor_id, e.owners) for e in seen if e.ticket_id == ticket] == [
+        ("EscalationResponseTimeNotifyBefore", ticket, 1, (owner,)),
+        ("EscalationResponseTimeStart", ticket, 1, (owner,)),
     ]
     assert desk.history(ticket)[-2:] == [
         ("EscalationResponseTimeNotifyBefore", "%%EscalationResponseTimeNotifyBefore%%triggered"),
