@@ -10,9 +10,14 @@ ways to find such tickets, each fast where the other is slow:
 * **walk** (PostgreSQL, common words): tickets are read in the page's order, through the ticket indexes and the
   filters, and each is tested with ``EXISTS`` on its own documents (``gotrs_article_fts.ticket_id`` index).  The
   page is full after about ``page size / share of matching tickets`` tickets, whatever the number of matches.  The
-  ``OFFSET 0`` keeps PostgreSQL from turning the ``EXISTS`` back into a collection (a hashed subplan).
+  ``OFFSET 0`` keeps PostgreSQL from turning the ``EXISTS`` back into a collection (a hashed subplan).  A walk
+  tests at most :data:`WALK_LIMIT` tickets: when the page is not full by then, the planner was wrong about the
+  words (a word in no document is estimated like a rare real one) and the page is collected.
 * **try** (PostgreSQL, words common alone whose combination the planner expects rare): a walk of at most
-  :data:`WALK_BUDGET` tickets; when the page is not full by then, the page is collected.
+  :data:`WALK_BUDGET` tickets, then the same.
+
+A walk that tested every ticket meeting the filters before its budget ran out has found every match: the page is
+complete and its count exact, nothing is collected.
 
 :func:`choose` asks the planner how many documents ``M`` match (``EXPLAIN``: its statistics on the ``tsvector``
 columns; nothing is executed) out of ``N``.  Collecting reads about ``2 M`` documents (page and count); walking
@@ -63,6 +68,12 @@ WALK_BUDGET = 2_000
 Measured on the million-ticket benchmark (200 rotating terms, in-process, warm): 2,000 tickets cost a giving-up
 walk 13 ms and found the page of most two-word searches (p95 96 ms, from 186 ms when such words were collected);
 5,000 and 10,000 let more walks finish but cost the others more (p95 101 and 112 ms)."""
+WALK_LIMIT = 10_000
+"""Tickets a walk (``walk``) tests before it gives up and the page is collected.  The rarest words that walk are in
+about ``WALK_FACTOR * sqrt(documents)`` documents (9,800 of six million in the million-ticket benchmark): one
+ticket in a hundred, so a page of 50 is full after about 5,000 tickets when the planner is right.  A word in no
+document is estimated at 26,928 documents there: without a limit its walk tested every ticket the agent may read
+(175 seconds); with it, 10,000 tickets, then a collection that finds nothing."""
 
 _TICKET = metadata.tables["ticket"]
 _SIZES = text(

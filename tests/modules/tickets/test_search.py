@@ -346,6 +346,43 @@ def test_a_tried_walk_collects_only_when_its_budget_runs_out(desk: Desk, monkeyp
         assert (len(walks), bool(collections)) == (1, collects), statements
 
 
+def _reads(statements: list[str]) -> tuple[int, int]:
+    """(walks, collections) among the page statements (not counts or estimates)."""
+    reads = [s for s in statements if s.startswith("SELECT anon_1.id")]
+    return len([s for s in reads if "EXISTS" in s]), len([s for s in reads if "count(*) OVER" in s])
+
+
+def test_a_walk_gives_up_after_its_limit_and_collects_the_page(desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
+    query = {"queue_ids": [desk.ids["q3"]], "text": "paging", "page_size": 5}
+    collected = desk.search(**query)
+    monkeypatch.setattr(match, "choose", lambda *_args: "walk")  # the planner thinks the word common
+    monkeypatch.setattr(match, "WALK_LIMIT", 2)  # ... and it is rarer than that: 2 tickets tested fill no page
+    with counting(desk.engine) as statements:
+        page = desk.search(**query)
+    assert [hit.id for hit in page.rows] == [hit.id for hit in collected.rows]
+    assert (page.total, page.total_estimated) == (collected.total, False) == (7, False)
+    assert _reads(statements) == (1, 1), statements
+
+
+def test_a_walk_for_a_word_in_no_document_stops_at_its_limit(desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(match, "choose", lambda *_args: "walk")  # PostgreSQL's guess for a word it never saw
+    monkeypatch.setattr(match, "WALK_LIMIT", 3)
+    with counting(desk.engine) as statements:
+        page = desk.search(text="zyxwvut")
+    assert (page.rows, page.total, page.next_cursor) == ((), 0, None)
+    assert _reads(statements) == (1, 1), statements  # 3 tickets tested, then the (empty) collection
+
+
+def test_a_walk_that_tested_every_candidate_has_the_whole_answer(desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(match, "choose", lambda *_args: "walk")
+    with counting(desk.engine) as statements:
+        page = desk.search(queue_ids=[desk.ids["q3"]], text="paging", page_size=10)
+    names = {ticket_id: name for name, ticket_id in desk.tickets.items()}
+    assert [names[hit.id] for hit in page.rows] == [f"p{n}" for n in range(6, -1, -1)]
+    assert (page.total, page.total_estimated, page.next_cursor) == (7, False, None)
+    assert _reads(statements) == (1, 0), statements  # no collection, no count: the walk saw every ticket of q3
+
+
 def test_walking_estimates_the_total_on_postgresql(desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(match, "choose", lambda *_args: "walk")
     full = desk.search(page_size=2, queue_ids=[desk.ids["q3"]], text="paging")
