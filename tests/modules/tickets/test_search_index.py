@@ -330,6 +330,46 @@ def test_the_migration_rewrites_existing_postgresql_documents(postgres_url: str)
         engine.dispose()
 
 
+def test_postgresql_documents_are_stored_lz4_with_short_pending_lists(postgres_url: str) -> None:
+    path = MIGRATIONS.script_location / "versions" / "0009_search_storage.py"
+    spec = importlib.util.spec_from_file_location("search_storage_0009", path)
+    assert spec is not None and spec.loader is not None
+    revision = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(revision)
+    engine = make_database(postgres_url)
+    try:
+        world = SearchWorld(engine)
+        ticket_id = world.indexed_ticket(RAW_QUEUE, title="Long mail")
+        body = " ".join(f"word{n} printer{n % 7}" for n in range(400))  # a document past the 2 kB to compress
+        article_id = world.indexed_article(ticket_id, subject="long", body=body)
+        with engine.connect() as conn:
+            options = dict(
+                conn.execute(
+                    text(
+                        "SELECT relname, array_to_string(reloptions, ',') FROM pg_class WHERE relname LIKE '%_fts_doc'"
+                    )
+                ).all()
+            )
+            lz4 = conn.execute(revision.HAS_LZ4).scalar_one()
+            methods = conn.execute(
+                text(
+                    "SELECT attrelid::regclass::text, attcompression FROM pg_attribute WHERE attname = 'doc'"
+                    " AND attrelid IN ('gotrs_ticket_fts'::regclass, 'gotrs_article_fts'::regclass)"
+                )
+            ).all()
+            stored = conn.execute(
+                text("SELECT pg_column_compression(doc) FROM gotrs_article_fts WHERE article_id = :id"),
+                {"id": article_id},
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    assert options == {name: "gin_pending_list_limit=256" for name in ("gotrs_ticket_fts_doc", "gotrs_article_fts_doc")}
+    if not lz4:
+        pytest.skip("this PostgreSQL server was built without lz4: documents stay pglz")
+    assert sorted(methods) == [("gotrs_article_fts", "l"), ("gotrs_ticket_fts", "l")]
+    assert stored == "lz4"
+
+
 def test_reindex_all_builds_the_index_of_existing_rows(engine: Engine) -> None:
     with engine.begin() as conn:
         tickets = [insert_ticket(conn, n, RAW_QUEUE, title=f"Imported {n}") for n in range(1, 6)]
