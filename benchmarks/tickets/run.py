@@ -38,7 +38,7 @@ from sqlalchemy import create_engine, text
 from benchmarks.engine import load
 from benchmarks.engine.run import ROOT, check_page, cpu_check_ms, default_url, gunicorn, machine, test_service
 from benchmarks.engine.targets import Target
-from benchmarks.tickets import measure, words
+from benchmarks.tickets import measure, upkeep, words
 from benchmarks.tickets.dataset import DEFAULT_DATABASE, DEFAULT_TICKETS, Dataset, ensure_dataset
 from benchmarks.tickets.targets import QUEUE_SHAPES, SHAPE_TITLES, Facts, prepare
 from goatkit.cli import DEFAULT_THREADS
@@ -231,6 +231,7 @@ def targets(facts: Facts, redis_url: str) -> tuple[Target, Target]:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     dataset = ensure_dataset(args.url, args.tickets, args.database)
+    upkeep.prewarm(dataset.url, print)
     facts = prepare(dataset, args.redis)
     print(f"agent {facts.agent} (id {facts.agent_id}); busiest readable queue {facts.queue_id}")
     print(f"app: Redis {'at ' + args.redis if args.redis else 'not used'}")

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from benchmarks.tickets import dataset as generator
-from benchmarks.tickets import floor, words
+from benchmarks.tickets import floor, upkeep, words
 from benchmarks.tickets.app import settings
 from benchmarks.tickets.dataset import Dataset, ensure_dataset
 from benchmarks.tickets.targets import prepare
@@ -83,6 +83,42 @@ def test_tickets_a_run_created_are_removed_when_the_dataset_is_found_again(built
     assert scalar(built, "SELECT count(*) FROM article WHERE ticket_id = :t", t=created.ticket_id) == 0
     assert scalar(built, "SELECT count(*) FROM ticket_history") == 3 * TICKETS
     assert scalar(built, "SELECT count(*) FROM gotrs_ticket_fts WHERE ticket_id = :t", t=created.ticket_id) == 0
+
+
+def test_prewarm_reads_the_search_and_queue_relations_into_memory(built: Dataset) -> None:
+    lines: list[str] = []
+    upkeep.prewarm(built.url, lines.append)
+    assert len(lines) == 1 and lines[0].startswith("prewarmed "), lines
+    relations = int(lines[0].split()[1])  # the three tables, their TOAST tables and every index of each
+    expected = scalar(
+        built,
+        "SELECT count(*) FROM pg_class t WHERE t.relname = ANY(:names)",
+        names=list(upkeep.WARMED),
+    )
+    assert expected == 3
+    indexes = scalar(
+        built,
+        "SELECT count(*) FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid WHERE t.relname = ANY(:names)",
+        names=list(upkeep.WARMED),
+    )
+    toast = scalar(
+        built, "SELECT count(*) FROM pg_class t WHERE t.relname = ANY(:names) AND t.reltoastrelid <> 0",
+        names=list(upkeep.WARMED),
+    )  # fmt: skip
+    assert relations == 3 + indexes + toast  # type: ignore[operator]
+    engine = create_engine(built.url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_buffercache"))
+            cached = conn.execute(
+                text(
+                    "SELECT count(*) FROM pg_buffercache b JOIN pg_class c"
+                    " ON b.relfilenode = pg_relation_filenode(c.oid) WHERE c.relname = 'gotrs_article_fts_doc'"
+                )
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    assert cached > 0  # an index is in PostgreSQL's buffers
 
 
 def test_distributions(built: Dataset) -> None:
