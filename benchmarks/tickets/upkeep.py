@@ -99,11 +99,11 @@ def prewarm(url: URL, progress: Progress) -> None:
                 return
             relations = conn.execute(_RELATIONS, {"tables": list(WARMED)}).all()
             buffers = int(conn.execute(text("SELECT pg_size_bytes(current_setting('shared_buffers'))")).scalar_one())
-            fits = sum(size for _name, _kind, size in relations) < 0.9 * buffers
+            total = sum(size for _name, _kind, size in relations)
+            fits = total < 0.9 * buffers
             for name, kind, _size in relations:
                 mode = "buffer" if fits or kind == "i" or name == "ticket" else "read"
                 conn.execute(text("SELECT pg_prewarm(CAST(:name AS regclass), :mode)"), {"name": name, "mode": mode})
-        total = sum(size for _name, _kind, size in relations)
         progress(
             f"prewarmed {len(relations)} relations ({total / 2**30:.1f} GiB) in {time.perf_counter() - started:.1f} s"
         )

@@ -6,8 +6,10 @@ PostgreSQL the planner's estimate for the words, and on the first page a count c
 * **Text** (:attr:`TicketQuery.text`): tickets whose own document (number, title) or one of whose article
   documents (subject, from, to, cc, body) holds every term.  Rare words: the matching ticket ids are collected
   through the full-text indexes (GIN on PostgreSQL, FTS5 on SQLite, FULLTEXT on MariaDB) and joined to ``ticket``;
-  common words on PostgreSQL: tickets are walked in the page's order and tested one by one, and the total is the
-  planner's estimate (:mod:`modules.tickets.search_match`).  Word rules: :mod:`modules.tickets.search_text`.
+  common words on PostgreSQL: tickets are walked in the page's order and tested one by one, within a budget, and
+  the total is the planner's estimate (exact when the walk tested every candidate; a walk whose budget runs out
+  before the page is full collects it; :mod:`modules.tickets.search_match`).  Word rules:
+  :mod:`modules.tickets.search_text`.
 * **Filters**: plain conditions on ``ticket`` columns, each backed by an index (``state_type`` is resolved to
   state ids first).
 * **Permission** (OTRS's ``ro``): tickets in queues of groups where the agent has ``ro``, or owned by the agent,
@@ -157,7 +159,7 @@ def search_tickets(
     after = [_after(query, unpack_value(position["v"]), int(position["k"]))] if position else []
     rows: list[TicketHit] | None = None
     counted: int | None = None
-    words = [match.condition(tables, query.terms, plan)] if query.terms else []
+    words = [match.condition(tables, query.terms)] if query.terms else []  # collecting form; a walk tests its own
     if plan in ("walk", "try"):
         budget = match.WALK_LIMIT if plan == "walk" else match.WALK_BUDGET
         rows = _tried_walk(conn, query, [*conditions, *after], tables, page_size + 1, budget=budget)
@@ -165,17 +167,16 @@ def search_tickets(
             counted = len(rows)  # every candidate was tested: these are all the matches (after the cursor)
         elif len(rows) <= page_size:  # the budget ran out before the page was full: collect the page
             plan, rows = "collect", None
-            words = [match.condition(tables, query.terms, plan)]
     if rows is None:
-        fenced = bool(words) and plan == "collect"
+        fenced = bool(words)  # a walk has its rows by now: words here are collected
         counting = fenced and not position  # the collected matches are all joined anyway: count them in passing
         rows, counted = _page(conn, query, [*conditions, *words, *after], page_size + 1, fenced=fenced, count=counting)
     if position:
         total = Total(int(position["n"]), bool(position["c"]), bool(position["e"]))
     elif counted is not None:
         total = Total(min(counted, COUNT_CAP), counted > COUNT_CAP, False)
-    elif plan in ("walk", "try") and tables.is_postgresql:  # a full page of a walk: counting would walk on
-        total = _estimate(conn, [*conditions, match.condition(tables, query.terms)], len(rows))
+    elif plan in ("walk", "try") and tables.is_postgresql:  # a full page of a walk: counting would collect all
+        total = _estimate(conn, [*conditions, *words], len(rows))
     else:
         total = _count(conn, [*conditions, *words])
     next_cursor = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import Connection, Engine, delete, func, select, text, true, update
@@ -303,12 +304,19 @@ def test_postgresql_documents_stay_within_tsvector_limits(postgres_url: str) -> 
     assert lexemes["^w00"] == 256  # a lexeme keeps 256 positions
 
 
-def test_the_migration_rewrites_existing_postgresql_documents(postgres_url: str) -> None:
-    path = MIGRATIONS.script_location / "versions" / "0008_search_prefixes.py"  # not an importable name
-    spec = importlib.util.spec_from_file_location("search_prefixes_0008", path)
+def migration(name: str) -> Any:
+    """The revision module ``name`` of ``modules/db/migrations/versions`` (its file name is not importable)."""
+    spec = importlib.util.spec_from_file_location(
+        f"revision_{name}", MIGRATIONS.script_location / "versions" / f"{name}.py"
+    )
     assert spec is not None and spec.loader is not None
     revision = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(revision)
+    return revision
+
+
+def test_the_migration_rewrites_existing_postgresql_documents(postgres_url: str) -> None:
+    revision = migration("0008_search_prefixes")
     engine = make_database(postgres_url)
     try:
         with engine.begin() as conn:
@@ -331,11 +339,7 @@ def test_the_migration_rewrites_existing_postgresql_documents(postgres_url: str)
 
 
 def test_postgresql_documents_are_stored_lz4_with_short_pending_lists(postgres_url: str) -> None:
-    path = MIGRATIONS.script_location / "versions" / "0009_search_storage.py"
-    spec = importlib.util.spec_from_file_location("search_storage_0009", path)
-    assert spec is not None and spec.loader is not None
-    revision = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(revision)
+    revision = migration("0009_search_storage")
     engine = make_database(postgres_url)
     try:
         world = SearchWorld(engine)

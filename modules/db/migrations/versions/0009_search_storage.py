@@ -1,6 +1,6 @@
 """PostgreSQL search documents stored for reading: lz4-compressed, and short GIN pending lists.
 
-* **lz4** (PostgreSQL 14+ built with lz4, as the Debian and PGDG packages are): a search that walks tickets tests
+* **lz4** (PostgreSQL 14+ built with lz4, as Debian 12's PostgreSQL 15 is): a search that walks tickets tests
   their documents one by one, and each test decompresses the document (1.8 kB on average for an article in the
   million-ticket benchmark, compressed inline).  With pglz, PostgreSQL's default, decompression was about 40% of a
   walk's CPU (``perf`` on the benchmark's walk for ``bitrox``); testing a word against 202,039 article documents
