@@ -7,7 +7,9 @@
    ``closed unsuccessful``): history StateUpdate, SetPendingTime reset, and Unlock when they were locked.
 2. **Unlock timeout**: locked tickets in a state of type new or open (``Ticket::UnlockStateType``) whose queue has
    an ``unlock_timeout`` (minutes) and whose ``timeout`` (the last lock or agent answer) is that long ago are
-   unlocked (history Unlock).  GOTRS counts wall-clock minutes; OTRS counts the queue calendar's working time.
+   unlocked (history Unlock).  The minutes are working time of the queue's calendar, as OTRS counts them (a
+   ticket locked on Friday evening stays locked over the weekend); the tickets that long ago in wall-clock time
+   are read with one statement, the calendars with one more when there are any.
 3. Counter rows of days long gone are deleted (``counter.delete_old_scopes``).
 4. **Escalation check**: notify-before and start events for tickets near or past their escalation destinations
    (``modules/tickets/escalation_check.py``).
@@ -34,7 +36,8 @@ from modules.db.schema import metadata
 from modules.tickets import changes as rules
 from modules.tickets import counter, escalation_check, reads
 from modules.tickets.actor import Actor
-from modules.tickets.changes import to_epoch
+from modules.tickets.calendars import load_calendars
+from modules.tickets.changes import from_epoch, to_epoch
 from modules.tickets.options import TicketOptions
 from modules.tickets.service import TicketService
 
@@ -100,8 +103,8 @@ def unlock_timed_out(service: TicketService) -> list[int]:
     states = refs.state_ids(service.options.unlock_state_types)
     if not states:
         return []
-    due = service.conn.execute(
-        select(ticket.c.id)
+    candidates = service.conn.execute(  # working time is never more than wall-clock time
+        select(ticket.c.id, ticket.c.timeout, queue.c.unlock_timeout, queue.c.calendar_name)
         .select_from(ticket.join(queue, queue.c.id == ticket.c.queue_id))
         .where(
             ticket.c.ticket_lock_id == refs.lock_id("lock"),
@@ -110,8 +113,15 @@ def unlock_timed_out(service: TicketService) -> list[int]:
             ticket.c.timeout + queue.c.unlock_timeout * 60 <= to_epoch(service.now),
         )
         .order_by(ticket.c.id)
-    ).scalars()
-    tickets = reads.read_many(service.conn, list(due), lock=True)
+    ).all()
+    calendars = load_calendars(service.conn) if candidates else None
+    due = [
+        row.id
+        for row in candidates
+        if calendars is not None
+        and calendars.get(row.calendar_name).between(from_epoch(row.timeout), service.now) >= row.unlock_timeout * 60
+    ]
+    tickets = reads.read_many(service.conn, due, lock=True)
     planned = []
     for found in tickets.values():
         change = service.change(found)

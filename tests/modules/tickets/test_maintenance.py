@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import insert
+
+from modules.db.schema.gotrs_calendar import gotrs_calendar
 from modules.tickets import maintenance
 from modules.tickets.changes import to_epoch
 from modules.tickets.events import TicketEvent, bus
@@ -77,6 +80,35 @@ def test_unlock_timeout(desk: Desk) -> None:
     assert desk.history(waiting.ticket_id)[-1] == ("Unlock", "%%unlock")
     assert desk.ticket(fresh.ticket_id)["timeout"] == to_epoch(NOW + timedelta(minutes=20))
     assert fresh.ticket_id in _run(desk, NOW + timedelta(minutes=51)).unlocked
+
+
+def _calendar(desk: Desk, hours: str, days: tuple[str, ...]) -> str:
+    name = desk.unique("cal")
+    audit = {"create_time": NOW, "create_by": 1, "change_time": NOW, "change_by": 1}
+    week = {f"hours_{day}": hours if day in days else "" for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+    with desk.engine.begin() as conn:
+        conn.execute(insert(gotrs_calendar).values(name=name, time_zone="UTC", **week, **audit))
+    return name
+
+
+def test_the_unlock_timeout_counts_working_time_of_the_queues_calendar(desk: Desk) -> None:
+    """OTRS counts the unlock timeout in the queue calendar's working time: locked late on Friday, a ticket stays
+    locked over the weekend (2024-03-15 is a Friday)."""
+    agent = desk.agent()
+    office = desk.queue(
+        unlock_timeout=30, calendar_name=_calendar(desk, "09:00-17:00", ("mon", "tue", "wed", "thu", "fri"))
+    )
+    always = desk.queue(unlock_timeout=30, calendar_name=_calendar(desk, "00:00-24:00", ("sat", "sun", "mon", "fri")))
+    friday = datetime(2024, 3, 15, 16, 50)
+    desk.now = friday
+    weekday, every_day = desk.create(agent, queue=office), desk.create(agent, queue=always)
+    for created in (weekday, every_day):
+        desk.do(agent, "lock", created.ticket_id)  # timeout = Friday 16:50: 10 working minutes left that day
+    saturday = _run(desk, datetime(2024, 3, 16, 12, 0)).unlocked  # 19 hours later
+    assert every_day.ticket_id in saturday and weekday.ticket_id not in saturday
+    assert weekday.ticket_id not in _run(desk, datetime(2024, 3, 18, 9, 19)).unlocked  # 10 + 19 minutes
+    assert weekday.ticket_id in _run(desk, datetime(2024, 3, 18, 9, 20)).unlocked  # 10 + 20 minutes
+    assert desk.ticket(weekday.ticket_id)["ticket_lock_id"] == 1
 
 
 def test_a_run_costs_the_same_statements_for_one_ticket_or_many(desk: Desk) -> None:
