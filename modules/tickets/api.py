@@ -48,17 +48,12 @@ from modules.tickets.drafts import ArticleDraft, TicketDraft, field_errors
 from modules.tickets.dynamic_fields import api_values, named_values
 from modules.tickets.errors import TicketDenied, TicketInvalid, TicketNotFound
 from modules.tickets.refs import Refs
-from modules.tickets.search import search_tickets
+from modules.tickets.search import TicketHit, hit_columns, hit_of, search_tickets
 from modules.tickets.search_query import SearchInvalid, TicketQuery
 from modules.tickets.service import TicketService
 
 USERS = metadata.tables["users"]
 TICKET = metadata.tables["ticket"]
-_JSON_COLUMNS = (
-    "id", "tn", "title", "queue_id", "ticket_state_id", "ticket_priority_id", "ticket_lock_id", "type_id",
-    "service_id", "sla_id", "user_id", "responsible_user_id", "customer_id", "customer_user_id", "until_time",
-    "create_time", "archive_flag",
-)  # fmt: skip
 #: PATCH attributes, in the order OTRS's TicketUpdate applies them.
 UPDATE_ORDER = ("title", "queue", "lock", "type", "state", "service", "sla", "owner", "responsible", "priority")
 UPDATABLE = frozenset({*UPDATE_ORDER, "pending_until", "customer_user", "customer_id", "dynamic_fields"})
@@ -148,7 +143,7 @@ def list_view() -> Response:
         cursor = params.pop("cursor", None)
         query = TicketQuery.parse(params)
         page = search_tickets(conn, query, agent_id=service.actor.user_id, page_size=page_size, cursor=cursor)
-        data = _ticket_json(conn, service.refs, [hit.id for hit in page.rows])
+        data = _hits_json(conn, service.refs, list(page.rows))
         return jsonify(data=data, page={"size": page_size, "next_cursor": page.next_cursor}, total=page.total,
                        total_capped=page.total_capped)  # fmt: skip
 
@@ -304,12 +299,15 @@ def _decoded(data: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+_LOGINS = select(USERS.c.id, USERS.c.login).where(USERS.c.id.in_(bindparam("ids", expanding=True)))
+
+
 @cache
 def _tickets_for_json() -> Select[Any]:
     """The tickets (``ids``) with their owner's and responsible's logins: built once, compiled once."""
     ticket, owner, responsible = TICKET, USERS.alias("owner"), USERS.alias("responsible")
     return (
-        select(*(ticket.c[name] for name in _JSON_COLUMNS), owner.c.login, responsible.c.login)
+        select(*hit_columns(), owner.c.login, responsible.c.login)
         .select_from(
             ticket.outerjoin(owner, owner.c.id == ticket.c.user_id).outerjoin(
                 responsible, responsible.c.id == ticket.c.responsible_user_id
@@ -321,33 +319,48 @@ def _tickets_for_json() -> Select[Any]:
 
 def _ticket_json(conn: Connection, refs: Refs, ids: Iterable[int]) -> list[dict[str, Any]]:
     """Tickets as JSON, in the order of ``ids``, with names: one statement for the tickets with their owner's and
-    responsible's logins, two for the dynamic fields (none of them per ticket)."""
+    responsible's logins, one for the dynamic fields (none of them per ticket)."""
     wanted = list(ids)
     found = {row.id: row for row in conn.execute(_tickets_for_json(), {"ids": sorted(set(wanted))})}
-    fields = api_values(conn, "Ticket", list(found))
+    missing = [ticket_id for ticket_id in wanted if ticket_id not in found]
+    if missing:
+        raise TicketNotFound(f"ticket {missing[0]}")
+    rows = [found[ticket_id] for ticket_id in wanted]
+    hits = [hit_of(row) for row in rows]
+    logins = {hit.owner_id: row[-2] for hit, row in zip(hits, rows, strict=True)}
+    logins |= {hit.responsible_id: row[-1] for hit, row in zip(hits, rows, strict=True)}
+    return _hits_json(conn, refs, hits, logins)
+
+
+def _hits_json(
+    conn: Connection, refs: Refs, hits: list[TicketHit], logins: Mapping[int, str | None] | None = None
+) -> list[dict[str, Any]]:
+    """Tickets a search found (or :func:`_ticket_json` read) as JSON, in their order: the owners' and responsibles'
+    logins with one statement unless given (a handful of agents, not the tickets again), the dynamic fields with
+    one."""
+    if logins is None:
+        agents = sorted({hit.owner_id for hit in hits} | {hit.responsible_id for hit in hits})
+        logins = {row[0]: row[1] for row in conn.execute(_LOGINS, {"ids": agents})} if agents else {}
+    fields = api_values(conn, "Ticket", [hit.id for hit in hits])
+
+    def named(kind: str, ref_id: int | None) -> dict[str, Any] | None:
+        return None if ref_id is None else {"id": ref_id, "name": refs.name(kind, ref_id)}
+
     out = []
-    for ticket_id in wanted:
-        row = found.get(ticket_id)
-        if row is None:
-            raise TicketNotFound(f"ticket {ticket_id}")
-        state = refs.state(row.ticket_state_id, valid=False)
-        owner_login, responsible_login = row[-2], row[-1]
-
-        def named(kind: str, ref_id: int | None) -> dict[str, Any] | None:
-            return None if ref_id is None else {"id": ref_id, "name": refs.name(kind, ref_id)}
-
+    for hit in hits:
+        state = refs.state(hit.state_id, valid=False)
         out.append({
-            "id": row.id, "tn": row.tn, "title": row.title,
-            "queue": named("queue", row.queue_id),
+            "id": hit.id, "tn": hit.tn, "title": hit.title,
+            "queue": named("queue", hit.queue_id),
             "state": {"id": state.id, "name": state.name, "type": state.type_name},
-            "priority": named("priority", row.ticket_priority_id), "lock": named("lock", row.ticket_lock_id),
-            "type": named("type", row.type_id), "service": named("service", row.service_id),
-            "sla": named("sla", row.sla_id),
-            "owner": {"id": row.user_id, "login": owner_login or ""},
-            "responsible": {"id": row.responsible_user_id, "login": responsible_login or ""},
-            "customer_id": row.customer_id, "customer_user": row.customer_user_id,
-            "pending_until": _epoch(row.until_time), "created": _iso(row.create_time),
-            "archived": bool(row.archive_flag), "dynamic_fields": fields.get(row.id, []),
+            "priority": named("priority", hit.priority_id), "lock": named("lock", hit.lock_id),
+            "type": named("type", hit.type_id), "service": named("service", hit.service_id),
+            "sla": named("sla", hit.sla_id),
+            "owner": {"id": hit.owner_id, "login": logins.get(hit.owner_id) or ""},
+            "responsible": {"id": hit.responsible_id, "login": logins.get(hit.responsible_id) or ""},
+            "customer_id": hit.customer_id, "customer_user": hit.customer_user_id,
+            "pending_until": _epoch(hit.pending_until), "created": _iso(hit.create_time),
+            "archived": bool(hit.archived), "dynamic_fields": fields.get(hit.id, []),
         })  # fmt: skip
     return out
 

@@ -35,6 +35,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, fields
 from datetime import datetime
@@ -262,6 +263,17 @@ def _candidates(conn: Connection, query: TicketQuery, conditions: list[ColumnEle
     when a walk with that budget tested every candidate (an index range, no document read)."""
     first = select(_TICKET.c.id).where(*conditions).order_by(*_order(query, _TICKET)).limit(budget).subquery()
     return int(conn.execute(select(func.count()).select_from(first)).scalar_one())
+
+
+def hit_columns() -> list[Any]:
+    """The ``ticket`` columns a :class:`TicketHit` is read from, in its fields' order (see :func:`hit_of`)."""
+    return _hit_columns()[1]
+
+
+def hit_of(row: Sequence[Any]) -> TicketHit:
+    """The hit of a row whose first columns are :func:`hit_columns`."""
+    names = [hit_field.name for hit_field in fields(TicketHit)]
+    return _hit(dict(zip(names, row[: len(names)], strict=True)))
 
 
 def _hit_columns() -> tuple[list[str], list[Any]]:

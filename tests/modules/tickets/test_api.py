@@ -182,6 +182,9 @@ def test_search_and_list_with_keyset_pages(desk: Helpdesk, world: World, jolene:
     newest_first = sorted([1, first["id"], second["id"], third], reverse=True)
     assert [t["id"] for t in page["data"] + rest["data"]] == newest_first
     assert rest["page"]["next_cursor"] is None
+    for listed in page["data"] + rest["data"]:  # built from the search's rows: the same as the ticket's own answer
+        assert listed == jolene.call("get", f"/{listed['id']}").get_json()
+    assert found["data"][0]["owner"]["login"] and found["data"][0]["responsible"]["login"]
     bad = jolene.call("get", "?state_type=sleepy")
     assert bad.status_code == 400
 
