@@ -31,6 +31,7 @@ SHAPE_TITLES = {
     "queues": "queue view, all my queues",
     "queue": "queue view, busiest queue",
     "search": "full-text search, rotating",
+    "search_needle": "search for one ticket or none",
     "create": "create via API, 1 client",
     "create_concurrent": "create via API, parallel clients",
 }

@@ -10,6 +10,7 @@ Example::
 
     VOCABULARY[:3]         # ('printer', 'password', 'email')
     search_terms(20)       # ['printer', 'vpn invoice', 'zorbekan', ...]: rotating terms for the benchmark
+    needle_terms(tns, 9)   # ['2026120310000017', 'ziltobar', 'pritner', ...]: one ticket or none
 """
 
 from __future__ import annotations
@@ -121,4 +122,19 @@ def search_terms(count: int) -> list[str]:
             other = pools[(i + 1) % len(pools)]
             word = f"{word} {other[(i * 7) % len(other)]}"
         picks.append(word)
+    return picks
+
+
+def needle_terms(ticket_numbers: list[str], count: int) -> list[str]:
+    """``count`` searches for one ticket or none, as agents type them: a ticket number (from ``ticket_numbers``), a
+    made-up word no document holds, a common word misspelt (two letters swapped).  PostgreSQL's statistics know
+    none of them (only the most common lexemes), so they test what the planner's guess costs."""
+    absent = [word for word in _rare(8000)[4000:] if word not in set(RARE)]
+    misspelt = [word[:2] + word[3] + word[2] + word[4:] for word in COMMON if len(word) >= 6]
+    misspelt = [word for word in misspelt if word not in set(VOCABULARY)]
+    pools = (ticket_numbers, absent, misspelt)
+    picks = []
+    for i in range(count):
+        pool = pools[i % len(pools)]
+        picks.append(pool[(i * 13) % len(pool)])
     return picks

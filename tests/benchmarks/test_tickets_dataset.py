@@ -202,3 +202,11 @@ def test_search_terms_rotate_over_the_vocabulary() -> None:
     assert len(set(terms)) == 40
     assert {len(term.split()) for term in terms} == {1, 2}
     assert all(word in words.VOCABULARY for term in terms for word in term.split())
+
+
+def test_needle_terms_are_ticket_numbers_absent_words_and_misspellings() -> None:
+    terms = words.needle_terms(["2024010110000001", "2024010110000002"], 30)
+    vocabulary = set(words.VOCABULARY)
+    assert terms[0] == "2024010110000001" and len(set(terms[1::3])) == 10 and len(set(terms[2::3])) == 10
+    assert not vocabulary.intersection(terms)  # no word the generator writes
+    assert all(term.isalpha() and len(term) >= 4 for term in terms[1::3] + terms[2::3])
