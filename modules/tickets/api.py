@@ -45,7 +45,7 @@ from modules.tickets import history
 from modules.tickets.actor import Actor
 from modules.tickets.articles import article_list
 from modules.tickets.drafts import ArticleDraft, TicketDraft, field_errors
-from modules.tickets.dynamic_fields import api_values, named_values
+from modules.tickets.dynamic_fields import api_values, named_values, stored_in_transaction
 from modules.tickets.errors import TicketDenied, TicketInvalid, TicketNotFound
 from modules.tickets.refs import Refs
 from modules.tickets.search import TicketHit, hit_columns, hit_of, search_tickets
@@ -127,7 +127,8 @@ def create_view() -> Response:
         if article_data is not None:
             article = _draft(ArticleDraft, _decoded(article_data), "article.")
         created = service.create(draft, article, fields)
-        response = jsonify(_ticket_json(conn, service.refs, [created.ticket_id])[0])
+        no_fields = not stored_in_transaction(conn, "Ticket", created.ticket_id)  # a new ticket has none before
+        response = jsonify(_ticket_json(conn, service.refs, [created.ticket_id], no_fields=no_fields)[0])
         response.status_code = 201
         response.headers["Location"] = url_for("tickets.api.get", ticket_id=created.ticket_id)
         return response
@@ -317,9 +318,10 @@ def _tickets_for_json() -> Select[Any]:
     )
 
 
-def _ticket_json(conn: Connection, refs: Refs, ids: Iterable[int]) -> list[dict[str, Any]]:
+def _ticket_json(conn: Connection, refs: Refs, ids: Iterable[int], *, no_fields: bool = False) -> list[dict[str, Any]]:
     """Tickets as JSON, in the order of ``ids``, with names: one statement for the tickets with their owner's and
-    responsible's logins, one for the dynamic fields (none of them per ticket)."""
+    responsible's logins, one for the dynamic fields (none of them per ticket; none with ``no_fields``: the caller
+    knows the tickets have no values)."""
     wanted = list(ids)
     found = {row.id: row for row in conn.execute(_tickets_for_json(), {"ids": sorted(set(wanted))})}
     missing = [ticket_id for ticket_id in wanted if ticket_id not in found]
@@ -329,11 +331,16 @@ def _ticket_json(conn: Connection, refs: Refs, ids: Iterable[int]) -> list[dict[
     hits = [hit_of(row) for row in rows]
     logins = {hit.owner_id: row[-2] for hit, row in zip(hits, rows, strict=True)}
     logins |= {hit.responsible_id: row[-1] for hit, row in zip(hits, rows, strict=True)}
-    return _hits_json(conn, refs, hits, logins)
+    return _hits_json(conn, refs, hits, logins, no_fields=no_fields)
 
 
 def _hits_json(
-    conn: Connection, refs: Refs, hits: list[TicketHit], logins: Mapping[int, str | None] | None = None
+    conn: Connection,
+    refs: Refs,
+    hits: list[TicketHit],
+    logins: Mapping[int, str | None] | None = None,
+    *,
+    no_fields: bool = False,
 ) -> list[dict[str, Any]]:
     """Tickets a search found (or :func:`_ticket_json` read) as JSON, in their order: the owners' and responsibles'
     logins with one statement unless given (a handful of agents, not the tickets again), the dynamic fields with
@@ -341,7 +348,7 @@ def _hits_json(
     if logins is None:
         agents = sorted({hit.owner_id for hit in hits} | {hit.responsible_id for hit in hits})
         logins = {row[0]: row[1] for row in conn.execute(_LOGINS, {"ids": agents})} if agents else {}
-    fields = api_values(conn, "Ticket", [hit.id for hit in hits])
+    fields = {} if no_fields else api_values(conn, "Ticket", [hit.id for hit in hits])
 
     def named(kind: str, ref_id: int | None) -> dict[str, Any] | None:
         return None if ref_id is None else {"id": ref_id, "name": refs.name(kind, ref_id)}

@@ -27,6 +27,7 @@ Example::
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -381,6 +382,10 @@ def _same(new: Value, old: Value) -> bool:
     return new == old
 
 
+_WRITTEN = "gotrs.dynamic_fields.written"
+"""``Connection.info`` key: the transaction (weakly) and the (object type, object id) pairs it stored values of."""
+
+
 def store(conn: Connection, updates: Sequence[Update]) -> None:
     """Write the updates: one DELETE per object, one batched INSERT of every new row."""
     by_object: dict[int, list[int]] = {}
@@ -392,6 +397,25 @@ def store(conn: Connection, updates: Sequence[Update]) -> None:
     rows = [row for update in updates for row in _rows(update)]
     if rows:
         conn.execute(insert(VALUE), rows)
+    _written_in_transaction(conn).update((update.field.object_type, update.object_id) for update in updates)
+
+
+def stored_in_transaction(conn: Connection, object_type: str, object_id: int) -> bool:
+    """Whether this transaction stored values of ``object_id`` (every write goes through :func:`store`): a ticket
+    created in it has no values otherwise, and its answer needs no read of them."""
+    return (object_type, object_id) in _written_in_transaction(conn)
+
+
+def _written_in_transaction(conn: Connection) -> set[tuple[str, int]]:
+    transaction = conn.get_transaction()
+    if transaction is None:  # nothing begun, nothing stored
+        return set()
+    held = conn.info.get(_WRITTEN)
+    if held is None or held[0]() is not transaction:  # a finished transaction's pairs are not this one's
+        held = (weakref.ref(transaction), set())
+        conn.info[_WRITTEN] = held
+    written: set[tuple[str, int]] = held[1]
+    return written
 
 
 def _rows(update: Update) -> list[dict[str, Any]]:

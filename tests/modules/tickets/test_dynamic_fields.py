@@ -156,6 +156,14 @@ def test_a_new_ticket_gets_its_fields_in_the_same_transaction(desk: Desk) -> Non
             ticket_world.PHONE_CALL,
             {menu: "net", note: "called at 9"},
         )
+        on_ticket = dynamic.stored_in_transaction(conn, "Ticket", created.ticket_id)
+        on_article = dynamic.stored_in_transaction(conn, "Article", created.article_id or 0)
+        plain = desk.service(conn).create(ticket_world.TicketDraft(title="Without", queue=ticket_world.RAW))
+        assert (on_ticket, on_article, dynamic.stored_in_transaction(conn, "Ticket", plain.ticket_id)) == (
+            True, True, False
+        )  # fmt: skip
+    with desk.engine.begin() as conn:  # the next transaction stored nothing yet
+        assert not dynamic.stored_in_transaction(conn, "Ticket", created.ticket_id)
     assert stored(desk, menu, created.ticket_id) == [("net", None, None)]
     assert stored(desk, note, created.article_id or 0) == [("called at 9", None, None)]
     assert desk.history(created.ticket_id)[-1] == ("TicketDynamicFieldUpdate",

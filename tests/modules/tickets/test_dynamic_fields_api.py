@@ -29,6 +29,9 @@ def test_create_get_patch_and_list_with_dynamic_fields(jolene: Agent, desk: Any)
     assert created.status_code == 201, created.get_json()
     body = created.get_json()
     assert body["dynamic_fields"] == [{"name": menu, "value": "hw"}, {"name": many, "value": ["sw", "net"]}]
+    assert jolene.call("get", f"/{body['id']}").get_json()["dynamic_fields"] == body["dynamic_fields"]
+    bare = jolene.call("post", json=NEW).get_json()  # no fields: answered without reading them, and none there
+    assert bare["dynamic_fields"] == [] == jolene.call("get", f"/{bare['id']}").get_json()["dynamic_fields"]
     ticket_id = body["id"]
     patched = jolene.call(
         "patch", f"/{ticket_id}", json={"title": "Renamed", "dynamic_fields": {menu: "sw", due: "2024-05-01", many: []}}
