@@ -36,6 +36,7 @@ from modules.tickets.changes import Change, inserted_id, to_epoch
 from modules.tickets.counter import allocate, candidates, counter_connection, no_free_number
 from modules.tickets.drafts import ArticleDraft, TicketDraft
 from modules.tickets.errors import TicketInvalid
+from modules.tickets.escalation import NO_GOALS, has_goals
 from modules.tickets.history import Names
 from modules.tickets.outgoing import prepare
 from modules.tickets.reads import COLUMNS, Ticket
@@ -115,11 +116,11 @@ def create_ticket(service: TicketService, draft: TicketDraft, article: ArticleDr
         until_time=to_epoch(pending) if pending else 0,
     )
     values = {name: getattr(final, name) for name in COLUMNS if name not in ("id", "tn", "create_time")}
-    ticket_id, tn = _insert(service, values)
+    ticket_id, tn, escalates = _insert(service, values)
     inserted = replace(start, id=ticket_id, tn=tn)
     change = Change(inserted, actor.user_id, ticket_type.id)
     change.log("NewTicket", Names.new_ticket(tn, queue.name, priority.name, state.name, ticket_id))
-    change.emit("TicketCreate")
+    change.emit("TicketCreate", **({NO_GOALS: False} if escalates is False else {}))
     if draft.customer_user is not None or draft.customer_id is not None:
         change.log("CustomerUpdate", Names.customer_update(draft.customer_id or "", draft.customer_user or ""))
         change.emit("TicketCustomerUpdate")
@@ -153,15 +154,19 @@ def _insert_with_document(columns: tuple[str, ...]) -> Any:
     its search document, in one statement."""
     values = {name: bindparam(name, type_=_TICKET.c[name].type) for name in columns}
     ticket_insert = (
-        postgresql.insert(_TICKET).values(values).on_conflict_do_nothing(index_elements=["tn"]).returning(_TICKET.c.id)
+        postgresql.insert(_TICKET)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=["tn"])
+        .returning(_TICKET.c.id, _TICKET.c.queue_id, _TICKET.c.sla_id)
     )
-    return with_new_ticket_document(ticket_insert)
+    return with_new_ticket_document(ticket_insert, lambda new: [has_goals(new.c.queue_id, new.c.sla_id)])
 
 
-def _insert(service: TicketService, values: dict[str, Any]) -> tuple[int, str]:
+def _insert(service: TicketService, values: dict[str, Any]) -> tuple[int, str, bool | None]:
     """Insert the ticket row with a new number (escalation columns 0: the escalation listener computes them) and its
-    search document (on PostgreSQL in the same statement); returns its id and number.  Where the backend can skip a
-    conflicting row, a number already taken costs no look-up beforehand: the insert itself tells."""
+    search document (on PostgreSQL in the same statement, which also tells whether the ticket has escalation goals;
+    None elsewhere: not known); returns its id, number and that.  Where the backend can skip a conflicting row, a
+    number already taken costs no look-up beforehand: the insert itself tells."""
     conn, actor_id, now = service.conn, service.actor.user_id, service.now
     row = {**values, "create_time": now, "create_by": actor_id, "change_time": now, "change_by": actor_id}
     row.update(dict.fromkeys(ESCALATION_COLUMNS, 0))
@@ -173,7 +178,7 @@ def _insert(service: TicketService, values: dict[str, Any]) -> tuple[int, str]:
                 params = {**row, "tn": tn, "search_document": new_ticket_document(tn, values["title"])}
                 found = conn.execute(statement, params).first()
                 if found is not None:
-                    return int(found[0]), tn
+                    return int(found[0]), tn, bool(found[1])
         raise RuntimeError(no_free_number(generator, now))
     statement = _INSERT_NEW_NUMBER.get(conn.dialect.name)
     if statement is None:  # MariaDB
@@ -188,7 +193,7 @@ def _insert(service: TicketService, values: dict[str, Any]) -> tuple[int, str]:
         else:
             raise RuntimeError(no_free_number(generator, now))
     index_new_ticket(conn, ticket_id, tn, values["title"])
-    return ticket_id, tn
+    return ticket_id, tn, None
 
 
 def _type(service: TicketService, draft: TicketDraft) -> Ref:

@@ -38,7 +38,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, bindparam, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Select, and_, bindparam, exists, or_, select, update
 
 from goatkit.worktime import WorkingCalendar
 from modules.db.schema import metadata
@@ -257,13 +257,12 @@ def _escalating_goals_query() -> Select[Any]:
     """:func:`_goals_query` for the tickets with something to compute or to reset: goals (the SLA's when the
     ticket has an SLA, else the queue's) or a stored escalation time.  The others keep zeros: nothing to write."""
     ticket, queue, sla = T["ticket"], T["queue"], T["sla"]
-    goal_names = ("first_response_time", "update_time", "solution_time")
     stored = [ticket.c[name] != 0 for name in ("escalation_time", *COLUMNS.values())]
     return _goals_query().where(
         or_(
             *stored,
-            and_(sla.c.id.is_not(None), or_(*(sla.c[name] > 0 for name in goal_names))),
-            and_(sla.c.id.is_(None), or_(*(queue.c[name] > 0 for name in goal_names))),
+            and_(sla.c.id.is_not(None), or_(*(sla.c[name] > 0 for name in GOAL_NAMES))),
+            and_(sla.c.id.is_(None), or_(*(queue.c[name] > 0 for name in GOAL_NAMES))),
         )
     )
 
@@ -427,11 +426,34 @@ def triggers(ticket_event: TicketEvent) -> bool:
     return ticket_event.name in TRIGGERS or ticket_event.name.startswith(DYNAMIC_FIELD_PREFIX)
 
 
+GOAL_NAMES = ("first_response_time", "update_time", "solution_time")
+NO_GOALS = "escalation_goals"
+"""``TicketCreate`` data key: ``False`` when the statement that inserted the ticket found no goals for it
+(:func:`has_goals`), so the rebuild after its creation has nothing to compute, write or reset."""
+
+
+def has_goals(queue_id: Any, sla_id: Any) -> ColumnElement[bool]:
+    """Whether a ticket with this queue and SLA (columns or values) has escalation goals: its SLA's when it has
+    one, else its queue's, as :func:`read_goals` takes them."""
+    queue, sla = T["queue"], T["sla"]
+    of_sla = select(sla.c.id).where(sla.c.id == sla_id)
+    return or_(
+        exists(of_sla.where(or_(*(sla.c[name] > 0 for name in GOAL_NAMES)))),
+        and_(
+            ~exists(of_sla),
+            exists(select(queue.c.id).where(queue.c.id == queue_id, or_(*(queue.c[name] > 0 for name in GOAL_NAMES)))),
+        ),
+    )
+
+
 @after_batch
 def _rebuild_after_write(conn: Connection, events: Sequence[TicketEvent]) -> None:
     ticket_ids: set[int] = set()
     actor_id = SYSTEM_USER_ID
+    created_without_goals = {e.ticket_id for e in events if e.name == "TicketCreate" and e.data.get(NO_GOALS) is False}
     for ticket_event in events:
+        if ticket_event.ticket_id in created_without_goals:  # this batch is its creation: zeros stay zeros
+            continue
         if triggers(ticket_event):
             ticket_ids.add(ticket_event.ticket_id)
             actor_id = ticket_event.actor_id

@@ -162,11 +162,12 @@ def new_ticket_document(tn: str, title: str) -> str:
     return tsvector_literal(document(tn, title))
 
 
-def with_new_ticket_document(ticket_insert: Any) -> Any:
+def with_new_ticket_document(ticket_insert: Any, also: Callable[[Any], list[Any]] = lambda _new: []) -> Any:
     """PostgreSQL: ``ticket_insert`` (an ``INSERT INTO ticket ... RETURNING id``) with the new ticket's search
     document written by the same statement: ``WITH new_ticket AS (<insert>), new_document AS (INSERT INTO
-    gotrs_ticket_fts SELECT id, CAST(:search_document AS tsvector) FROM new_ticket) SELECT id FROM new_ticket``.
-    Bind ``search_document`` to :func:`new_ticket_document`; no row comes back when the insert inserted nothing."""
+    gotrs_ticket_fts SELECT id, CAST(:search_document AS tsvector) FROM new_ticket) SELECT id FROM new_ticket``,
+    and the columns ``also(new_ticket)`` after the id.  Bind ``search_document`` to :func:`new_ticket_document`; no
+    row comes back when the insert inserted nothing."""
     table = search_tables("postgresql").ticket
     new = ticket_insert.cte("new_ticket")
     written = (
@@ -174,7 +175,7 @@ def with_new_ticket_document(ticket_insert: Any) -> Any:
         .from_select(["ticket_id", "doc"], select(new.c.id, cast(bindparam("search_document"), TSVECTOR)))
         .cte("new_document")
     )
-    return select(new.c.id).add_cte(written)
+    return select(new.c.id, *also(new)).add_cte(written)
 
 
 def new_article_document(

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, literal, select
 
 from modules.db.schema.gotrs_calendar import gotrs_calendar
 from modules.tickets import escalation
@@ -20,7 +20,7 @@ from modules.tickets.drafts import ArticleDraft
 from modules.tickets.escalation import ArticleFact, Goals, destinations, update_reference
 from modules.tickets.events import TicketEvent, bus
 from tests.modules.tickets import ticket_world
-from tests.modules.tickets.ticket_world import NOW, Desk
+from tests.modules.tickets.ticket_world import NOW, Desk, counting
 
 database_url, engine, _desk = ticket_world.database_url, ticket_world.engine, ticket_world.desk  # fixtures
 
@@ -138,6 +138,35 @@ def test_queue_move_and_sla_change_take_the_new_goals(desk: Desk) -> None:
     assert times(desk, ticket) == (at(2024, 3, 15, 12, 30), 0, at(2024, 3, 16, 12), at(2024, 3, 15, 12, 30))
     desk.do(agent, "set_sla", ticket, None)
     assert times(desk, ticket)[:3] == (at(2024, 3, 15, 14), at(2024, 3, 15, 16), at(2024, 3, 18, 14))
+
+
+def test_has_goals_takes_the_slas_goals_else_the_queues(desk: Desk) -> None:
+    """What a creation's insert asks (PostgreSQL): the rebuild after it is skipped for a ticket without goals."""
+    _agent, goals = setup(desk)
+    plain = desk.queue()
+    zero = {"first_response_time": 0, "update_time": 0, "solution_time": 0, "valid_id": 1, **AUDIT}
+    gold = desk.insert("sla", name=desk.unique("Gold"), **{**zero, "update_time": 60})
+    bare = desk.insert("sla", name=desk.unique("Bare"), **zero)
+    with desk.engine.connect() as conn:
+        found = {
+            (queue, sla): conn.execute(select(escalation.has_goals(literal(queue), sla))).scalar_one()
+            for queue, sla in ((goals, None), (plain, None), (plain, gold), (goals, bare))
+        }
+    assert found == {(goals, None): True, (plain, None): False, (plain, gold): True, (goals, bare): False}
+
+
+def test_a_creation_without_goals_skips_the_rebuild_and_one_with_goals_does_not(desk: Desk) -> None:
+    agent, queue = setup(desk)
+    desk.now, without = FRI, desk.queue()
+    with counting(desk.engine) as statements:
+        plain = desk.create(agent, queue=without).ticket_id
+    goals_read = [s for s in statements if "AS s_id" in s]  # the rebuild's read of the goals
+    postgresql = desk.engine.dialect.name == "postgresql"
+    assert (len(goals_read), times(desk, plain)) == ((0 if postgresql else 1), (0, 0, 0, 0)), statements
+    with counting(desk.engine) as statements:
+        timed = desk.create(agent, queue=queue).ticket_id
+    assert len([s for s in statements if "AS s_id" in s]) == 1
+    assert times(desk, timed)[0] == at(2024, 3, 15, 14)
 
 
 def test_holidays_and_the_default_calendar(desk: Desk) -> None:
