@@ -215,6 +215,8 @@ def _goals(row: Any, prefix: str) -> Goals:
     return Goals(**values, calendar=(getattr(row, f"{prefix}calendar_name") or "").strip())
 
 
+GOAL_NAMES = ("first_response_time", "update_time", "solution_time")
+"""The goals (minutes; 0: none) of a queue or an SLA."""
 _GOAL_COLUMNS = (
     "first_response_time",
     "first_response_notify",
@@ -426,7 +428,6 @@ def triggers(ticket_event: TicketEvent) -> bool:
     return ticket_event.name in TRIGGERS or ticket_event.name.startswith(DYNAMIC_FIELD_PREFIX)
 
 
-GOAL_NAMES = ("first_response_time", "update_time", "solution_time")
 NO_GOALS = "escalation_goals"
 """``TicketCreate`` data key: ``False`` when the statement that inserted the ticket found no goals for it
 (:func:`has_goals`), so the rebuild after its creation has nothing to compute, write or reset."""
