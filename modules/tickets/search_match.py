@@ -23,9 +23,7 @@ complete and its count exact, nothing is collected.
 columns; nothing is executed) out of ``N``.  Collecting reads about ``2 M`` documents (page and count); walking
 evaluates about ``page size * N / M`` of them (and the count is then the planner's estimate): walking wins when
 ``M`` is above a few times ``sqrt(N)`` (:data:`WALK_FACTOR`, measured on 200,000 tickets and 1,000,000 articles:
-from about 4,000 matching documents).  The planner knows only the most common lexemes and guesses the rest alike
-(:func:`estimated`): before a walk for such a word, :func:`found` counts its documents on the index, and a rare one
-is collected.
+from about 4,000 matching documents).
 
 Example::
 
@@ -48,7 +46,6 @@ from sqlalchemy import (
     cast,
     exists,
     false,
-    func,
     literal,
     or_,
     select,
@@ -57,10 +54,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import TSQUERY
 
-from goatkit.db.session_settings import postgres_settings
 from modules.db.schema import metadata
 from modules.db.schema.gotrs_search import SearchTables
-from modules.tickets.search_text import PREFIX_MARK, PREFIX_MAX, Term, boolean_query, fts5_query, tsquery
+from modules.tickets.search_text import Term, boolean_query, fts5_query, tsquery
 
 Plan = Literal["collect", "walk", "try"]
 WALK_FACTOR = 4.0
@@ -80,12 +76,6 @@ document is estimated at 26,928 documents there: without a limit its walk tested
 (175 seconds); with it, 10,000 tickets, then a collection that finds nothing."""
 
 _TICKET = metadata.tables["ticket"]
-_COMMON = text(
-    "SELECT DISTINCT e FROM pg_stats s CROSS JOIN LATERAL unnest(s.most_common_elems::text::text[]) AS e"
-    " WHERE s.schemaname = ANY (current_schemas(false)) AND s.tablename = ANY (:tables) AND s.attname = 'doc'"
-    " AND e = ANY (:lexemes)"
-)
-"""The lexemes among ``lexemes`` that ``ANALYZE`` found among the most common of the index tables' documents."""
 _SIZES = text(
     "SELECT coalesce(sum(greatest(reltuples, 0)), 0) FROM pg_class"
     " WHERE oid IN ('gotrs_ticket_fts'::regclass, 'gotrs_article_fts'::regclass)"
@@ -138,55 +128,11 @@ def choose(conn: Connection, tables: SearchTables, terms: tuple[Term, ...]) -> P
         return "collect"
     documents = float(conn.execute(_SIZES).scalar_one())
     enough = max(WALK_MIN_DOCUMENTS, WALK_FACTOR * math.sqrt(documents))
-    plan: Plan = "collect"
     if expected_documents(conn, tables, terms) >= enough:
-        plan = "walk"
-    elif len(terms) > 1 and all(expected_documents(conn, tables, (term,)) >= enough for term in terms):
-        plan = "try"
-    if plan != "collect" and not estimated(conn, tables, terms) and found(conn, tables, terms, int(enough)) < enough:
-        return "collect"  # a word the statistics do not know, and rare in fact (a name, a ticket number, a typo)
-    return plan
-
-
-def estimated(conn: Connection, tables: SearchTables, terms: tuple[Term, ...]) -> bool:
-    """Whether the planner's figure for ``terms`` rests on what its statistics know of every word.
-
-    ``ANALYZE`` keeps the most common lexemes of a ``tsvector`` column (``pg_stats.most_common_elems``, ten times
-    the statistics target).  A lexeme not among them is estimated at half the rarest one's frequency, whatever it is
-    in fact: a word in no document and a word in 26,000 are both expected in 26,928 documents of six million in the
-    million-ticket benchmark, enough to walk.  A term is known when each of its words has a known lexeme (a prefix:
-    the word itself or its beginning); a prefix longer than :data:`~modules.tickets.search_text.PREFIX_MAX` is a
-    partial match, which this does not look up.
-    """
-    positions = [_alternatives(term, i) for term in terms for i in range(len(term.tokens))]
-    wanted = sorted({lexeme for alternatives in positions for lexeme in alternatives})
-    known = {
-        row[0]
-        for row in conn.execute(_COMMON, {"tables": [tables.ticket.name, tables.article.name], "lexemes": wanted})
-    }
-    return all(known.intersection(alternatives) for alternatives in positions)
-
-
-def found(conn: Connection, tables: SearchTables, terms: tuple[Term, ...], limit: int) -> int:
-    """The documents holding ``terms``, counted up to ``limit`` in each index table (GIN only: a sequential scan
-    would read every document to find a rare word)."""
-    matches = matcher(tables, terms)
-    if matches is None:
-        return 0
-    counts = [
-        select(func.count()).select_from(select(literal(1)).where(matches(table)).limit(limit).subquery())
-        for table in (tables.ticket, tables.article)
-    ]
-    with postgres_settings(conn, enable_seqscan="off"):
-        return int(conn.execute(select(counts[0].scalar_subquery() + counts[1].scalar_subquery())).scalar_one())
-
-
-def _alternatives(term: Term, position: int) -> tuple[str, ...]:
-    """The lexemes that stand for the ``position``-th word of ``term`` in a document ("" for a partial match)."""
-    token = term.tokens[position]
-    if not term.prefix or position < len(term.tokens) - 1:
-        return (token,)
-    return (token, PREFIX_MARK + token) if len(token) <= PREFIX_MAX else ("",)
+        return "walk"
+    if len(terms) > 1 and all(expected_documents(conn, tables, (term,)) >= enough for term in terms):
+        return "try"
+    return "collect"
 
 
 def expected_documents(conn: Connection, tables: SearchTables, terms: tuple[Term, ...]) -> float:
