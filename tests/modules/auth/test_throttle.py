@@ -65,8 +65,9 @@ def test_the_form_is_throttled_too(make: Callable[..., Helpdesk]) -> None:
     for _ in range(5):
         assert desk.browser_login(client, AGENT, "wrong").status_code == 401
     page = desk.browser_login(client, AGENT, "wrong")
-    assert page.status_code == 429 and page.headers["Retry-After"] == "30"
-    assert "Too many failed sign-ins. Try again in 30 seconds." in page.get_data(as_text=True)
+    wait = page.headers["Retry-After"]  # 30 s lockout, counted from the fifth failure: a slow second may pass
+    assert page.status_code == 429 and 28 <= int(wait) <= 30
+    assert f"Too many failed sign-ins. Try again in {wait} seconds." in page.get_data(as_text=True)
 
 
 def test_unknown_logins_take_as_long_as_known_ones(make: Callable[..., Helpdesk]) -> None:
