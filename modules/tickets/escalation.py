@@ -258,15 +258,9 @@ def _goals_query() -> Select[Any]:
 def _escalating_goals_query() -> Select[Any]:
     """:func:`_goals_query` for the tickets with something to compute or to reset: goals (the SLA's when the
     ticket has an SLA, else the queue's) or a stored escalation time.  The others keep zeros: nothing to write."""
-    ticket, queue, sla = T["ticket"], T["queue"], T["sla"]
+    ticket = T["ticket"]
     stored = [ticket.c[name] != 0 for name in ("escalation_time", *COLUMNS.values())]
-    return _goals_query().where(
-        or_(
-            *stored,
-            and_(sla.c.id.is_not(None), or_(*(sla.c[name] > 0 for name in GOAL_NAMES))),
-            and_(sla.c.id.is_(None), or_(*(queue.c[name] > 0 for name in GOAL_NAMES))),
-        )
-    )
+    return _goals_query().where(or_(*stored, has_goals(ticket.c.queue_id, ticket.c.sla_id)))
 
 
 def read_goals(
@@ -435,8 +429,9 @@ NO_GOALS = "escalation_goals"
 
 def has_goals(queue_id: Any, sla_id: Any) -> ColumnElement[bool]:
     """Whether a ticket with this queue and SLA (columns or values) has escalation goals: its SLA's when it has
-    one, else its queue's, as :func:`read_goals` takes them."""
-    queue, sla = T["queue"], T["sla"]
+    one, else its queue's, as :func:`read_goals` takes them.  The one statement of the rule: the rebuild's read of
+    escalating tickets and the insert of a new ticket both ask it."""
+    queue, sla = T["queue"].alias("goal_queue"), T["sla"].alias("goal_sla")  # never correlated to a caller's own
     of_sla = select(sla.c.id).where(sla.c.id == sla_id)
     return or_(
         exists(of_sla.where(or_(*(sla.c[name] > 0 for name in GOAL_NAMES)))),

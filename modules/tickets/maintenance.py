@@ -114,13 +114,13 @@ def unlock_timed_out(service: TicketService) -> list[int]:
         )
         .order_by(ticket.c.id)
     ).all()
-    calendars = load_calendars(service.conn) if candidates else None
-    due = [
-        row.id
-        for row in candidates
-        if calendars is not None
-        and calendars.get(row.calendar_name).between(from_epoch(row.timeout), service.now) >= row.unlock_timeout * 60
-    ]
+    due: list[int] = []
+    if candidates:
+        calendars = load_calendars(service.conn)
+        for row in candidates:
+            worked = calendars.get(row.calendar_name).between(from_epoch(row.timeout), service.now)
+            if worked >= row.unlock_timeout * 60:
+                due.append(row.id)
     tickets = reads.read_many(service.conn, due, lock=True)
     planned = []
     for found in tickets.values():

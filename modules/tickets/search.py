@@ -115,6 +115,9 @@ class TicketHit:
     change_time: datetime
 
 
+_HIT_NAMES = tuple(hit_field.name for hit_field in fields(TicketHit))
+
+
 @dataclass(frozen=True)
 class SearchPage:
     """A page of hits; ``total`` counts matches up to :data:`COUNT_CAP` (``total_capped``: there are more).
@@ -221,7 +224,7 @@ def _page(
     fenced statement joins every match anyway, ``count(*) OVER ()`` counts them in the same statement: the words'
     index is read once for page and total, not twice.
     """
-    names, columns = _hit_columns()
+    columns = hit_columns()
     if count and fenced:
         columns.append(func.count().over().label("gk_total"))
     selected: Any = select(*columns).where(*conditions)
@@ -229,7 +232,7 @@ def _page(
     statement: Any = select(*source.c) if fenced else selected
     with postgres_settings(conn, work_mem=SEARCH_WORK_MEM) if fenced else nullcontext():
         rows = conn.execute(statement.order_by(*_order(query, source)).limit(limit)).all()
-    hits = [_hit(dict(zip(names, row[: len(names)], strict=True))) for row in rows]
+    hits = [hit_of(row) for row in rows]
     if not (count and fenced):
         return hits, None
     return hits, int(rows[0][-1]) if rows else 0
@@ -251,11 +254,10 @@ def _tried_walk(
     not: a word in no document at all is estimated like a rare real one (``bitrox``: 26,928 documents of six
     million in the million-ticket benchmark, in 26,296 articles), and an unbounded walk then tested every ticket the
     agent may read (175 seconds for ``x``)."""
-    names, columns = _hit_columns()
-    candidates = select(*columns).where(*conditions).order_by(*_order(query, _TICKET)).limit(budget).subquery()
+    candidates = select(*hit_columns()).where(*conditions).order_by(*_order(query, _TICKET)).limit(budget).subquery()
     words = match.condition(tables, query.terms, "try", ticket_id=candidates.c.id)
     statement = select(*candidates.c).where(words).order_by(*_order(query, candidates)).limit(limit)
-    return [_hit(dict(zip(names, row, strict=True))) for row in conn.execute(statement)]
+    return [hit_of(row) for row in conn.execute(statement)]
 
 
 def _candidates(conn: Connection, query: TicketQuery, conditions: list[ColumnElement[bool]], budget: int) -> int:
@@ -267,19 +269,13 @@ def _candidates(conn: Connection, query: TicketQuery, conditions: list[ColumnEle
 
 def hit_columns() -> list[Any]:
     """The ``ticket`` columns a :class:`TicketHit` is read from, in its fields' order (see :func:`hit_of`)."""
-    return _hit_columns()[1]
+    return [_TICKET.c[_RENAMED.get(name, name)] for name in _HIT_NAMES]
 
 
 def hit_of(row: Sequence[Any]) -> TicketHit:
-    """The hit of a row whose first columns are :func:`hit_columns`."""
-    names = [hit_field.name for hit_field in fields(TicketHit)]
-    return _hit(dict(zip(names, row[: len(names)], strict=True)))
-
-
-def _hit_columns() -> tuple[list[str], list[Any]]:
-    """:class:`TicketHit`'s field names and the ``ticket`` columns they are read from."""
-    names = [hit_field.name for hit_field in fields(TicketHit)]
-    return names, [_TICKET.c[_RENAMED.get(name, name)] for name in names]
+    """The hit of a row whose first columns are :func:`hit_columns` (later ones, such as a count, are ignored)."""
+    values = dict(zip(_HIT_NAMES, row[: len(_HIT_NAMES)], strict=True))
+    return TicketHit(**{**values, "archived": bool(values["archived"])})
 
 
 def _order(query: TicketQuery, source: Any) -> list[Any]:
@@ -299,10 +295,6 @@ def _estimate(conn: Connection, conditions: list[ColumnElement[bool]], found: in
     """The planner's estimate of the matches (``conditions`` with the words in their collecting form)."""
     expected = match.estimated_rows(conn, select(_TICKET.c.id).where(*conditions))
     return Total(min(max(int(expected), found), COUNT_CAP), expected > COUNT_CAP, True)
-
-
-def _hit(values: dict[str, Any]) -> TicketHit:
-    return TicketHit(**{**values, "archived": bool(values["archived"])})
 
 
 def _signing_key(explicit: bytes | None) -> bytes:
