@@ -3,8 +3,9 @@
 Some statements need a setting the rest of a connection must not get: a list whose lookup joins are best planned
 as written (``join_collapse_limit = 1``), a full-text scan whose bitmap should not turn lossy (``work_mem``).
 Read connections run in autocommit (``goatkit/db/reader.py``), so ``SET LOCAL`` would end with the ``SET`` itself;
-:func:`postgres_settings` sets the values on the session and resets them when the block ends.  On other backends
-it does nothing.  Names and values are the caller's constants, never request data (both are checked)::
+:func:`postgres_settings` sets the values on the session and resets them when the block ends, each in one round
+trip.  On other backends it does nothing.  Names and values are the caller's constants, never request data (both
+are checked)::
 
     with postgres_settings(conn, join_collapse_limit=1):
         rows = conn.execute(statement).all()
@@ -32,8 +33,7 @@ def postgres_settings(conn: Connection, **settings: int | str) -> Iterator[None]
     for name, value in settings.items():
         if not _NAME.fullmatch(name) or not _VALUE.fullmatch(str(value)):
             raise ValueError(f"postgres_settings: refusing setting {name!r} = {value!r}")
-    for name, value in settings.items():
-        conn.exec_driver_sql(f"SET {name} = '{value}'")
+    conn.exec_driver_sql("; ".join(f"SET {name} = '{value}'" for name, value in settings.items()))
     try:
         yield
     except BaseException:
@@ -44,5 +44,4 @@ def postgres_settings(conn: Connection, **settings: int | str) -> Iterator[None]
 
 
 def _reset(conn: Connection, settings: dict[str, int | str]) -> None:
-    for name in settings:
-        conn.exec_driver_sql(f"RESET {name}")
+    conn.exec_driver_sql("; ".join(f"RESET {name}" for name in settings))

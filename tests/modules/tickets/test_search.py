@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, func, select
 
 from modules.db.schema.gotrs_search import search_tables
 from modules.permissions.options import PermissionOptions
@@ -418,9 +418,65 @@ def test_postgresql_tries_a_walk_for_words_common_alone_but_not_expected_togethe
         alone = min(match.expected_documents(conn, tables, (term,)) for term in terms)
         together = match.expected_documents(conn, tables, terms)
         assert together < alone  # the planner multiplies the words' frequencies
+        monkeypatch.setattr(match, "unknown_documents", lambda *_args: 0.0)  # estimates decide, none is counted
         monkeypatch.setattr(match, "WALK_FACTOR", 0.0)
         monkeypatch.setattr(match, "WALK_MIN_DOCUMENTS", (alone + together) / 2)
         assert match.choose(conn, tables, terms) == "try"
         assert match.choose(conn, tables, terms[:1]) == "walk"  # one word: its own estimate decides
         monkeypatch.setattr(match, "WALK_MIN_DOCUMENTS", alone + 1)
         assert match.choose(conn, tables, terms) == "collect"
+
+
+def test_postgresql_counts_the_documents_of_words_it_has_no_statistics_for(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A ticket number, a word in no document, a misspelling: the planner guesses them as common as its rarest
+    known word; they are counted on the index and collected instead of walked."""
+    monkeypatch.setattr(match, "WALK_FACTOR", 0.0)
+    monkeypatch.setattr(match, "WALK_MIN_DOCUMENTS", 1)  # every estimate is "common" here
+    absent, present = TicketQuery(text="zyxwvq").terms, TicketQuery(text="paging").terms
+    with desk.engine.connect() as conn:
+        tables = search_tables(conn.dialect.name)
+        if conn.dialect.name != "postgresql":
+            assert (match.choose(conn, tables, absent), match.choose(conn, tables, present)) == ("collect", "collect")
+            return
+        assert match.expected_documents(conn, tables, absent) <= match.unknown_documents(conn, tables) * 1.01
+        assert (match.choose(conn, tables, absent), match.choose(conn, tables, present)) == ("collect", "walk")
+        with monkeypatch.context() as patched:
+            patched.setattr(match, "UNKNOWN_MARGIN", 0.0)  # never counted: the guess decides, as before
+            assert match.choose(conn, tables, absent) == "walk"
+
+
+def test_postgresql_counts_documents_on_the_index_exactly(desk: Desk) -> None:
+    with desk.engine.connect() as conn:
+        tables = search_tables(conn.dialect.name)
+        if conn.dialect.name != "postgresql":
+            pytest.skip("counting on the index is PostgreSQL's (SQLite and MariaDB always collect)")
+        for text in ("paging", "printer", "printer jams", "zyxwvq", "pag"):
+            terms = TicketQuery(text=text).terms
+            matches = match.matcher(tables, terms)
+            assert matches is not None
+            really = sum(
+                conn.execute(select(func.count()).select_from(table).where(matches(table))).scalar_one()
+                for table in (tables.ticket, tables.article)
+            )
+            assert match.counted_documents(conn, tables, terms) == really, text
+        assert conn.exec_driver_sql("SHOW enable_seqscan").scalar() == "on"  # the probe's settings are reset
+
+
+def test_a_word_common_alone_that_the_planner_only_guesses_is_counted_before_a_tried_walk(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    terms = TicketQuery(text="printer zyxwvq").terms
+    with desk.engine.connect() as conn:
+        tables = search_tables(conn.dialect.name)
+        if conn.dialect.name != "postgresql":
+            assert match.choose(conn, tables, terms) == "collect"
+            return
+        alone = min(match.expected_documents(conn, tables, (term,)) for term in terms)
+        together = match.expected_documents(conn, tables, terms)
+        monkeypatch.setattr(match, "WALK_FACTOR", 0.0)
+        monkeypatch.setattr(match, "WALK_MIN_DOCUMENTS", (alone + together) / 2)
+        assert match.choose(conn, tables, terms) == "collect"  # 'zyxwvq' is counted: in no document
+        monkeypatch.setattr(match, "unknown_documents", lambda *_args: 0.0)
+        assert match.choose(conn, tables, terms) == "try"  # had the planner's guess decided
