@@ -1,10 +1,11 @@
 """A job's actions on one ticket, through the ticket service, in OTRS's order (GenericAgent ``_JobRunTicket``).
 
 Order: move (queue), note, state (with the pending time), customer, title, type, priority, owner, responsible,
-lock/unlock, delete.  Every step is a :class:`~modules.tickets.service.TicketService` call, so history rows,
-events and rules (a move unlocks, closing unlocks, leaving pending resets the time) are exactly an agent's; the
-service refuses what is not allowed (an owner without the ``owner`` key on the queue, a state needing a pending
-time) with its one sentence.  A lambda action's changes (``scripting.LambdaChanges``) override the static ones.
+lock/unlock, dynamic fields, delete.  Every step is a :class:`~modules.tickets.service.TicketService` call, so
+history rows (``TicketDynamicFieldUpdate`` per changed field too), events and rules (a move unlocks, closing
+unlocks, leaving pending resets the time) are exactly an agent's; the service refuses what is not allowed (an owner
+without the ``owner`` key on the queue, a state needing a pending time) with its one sentence.  A lambda action's
+changes (``scripting.LambdaChanges``) override the static ones.
 
 Locking keeps the owner, as OTRS's TicketLockSet does (the agent screens' lock also takes the ticket; a job does
 not).  A pending time is set only when the ticket is (or becomes) pending, as in OTRS.
@@ -19,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import timedelta
 
+from modules.automation.fields import action_value
 from modules.automation.model import Actions
 from modules.automation.scripting import LambdaChanges
 from modules.tickets import changes as rules
@@ -71,6 +73,9 @@ def apply(
     lock = {"lock": 2, "unlock": 1}[extra.lock] if extra.lock else actions.lock_id
     if lock is not None:
         changed |= _lock(service, ticket_id, lock == 2)
+    if actions.dynamic_fields:
+        values = {name: action_value(found) for name, found in actions.dynamic_fields.items()}
+        changed |= service.set_dynamic_fields(ticket_id, values)
     if extra.delete or actions.delete:
         changed |= service.delete(ticket_id)
     return changed

@@ -23,9 +23,10 @@ from sqlalchemy import Connection, select
 from werkzeug.datastructures import MultiDict
 
 from goatkit.lambdas.runtime import LambdaRuntime
-from modules.automation import storage
+from modules.automation import fields, storage
 from modules.automation.model import JOB_EVENTS, PENDING_UNITS, Conditions, Job, error_messages
 from modules.db.schema import metadata
+from modules.tickets.dynamic_fields import FieldDef
 
 T = metadata.tables
 TEXT_CONDITIONS = ("ticket_number", "title", "customer_id", "customer_user", "from_", "subject", "body")
@@ -55,10 +56,11 @@ TIMES = ("created", "changed", "escalation")
 
 @dataclass(frozen=True)
 class Choices:
-    """(id, label) options per lookup, plus the pending state ids."""
+    """(id, label) options per lookup, the pending state ids, and the dynamic fields the form offers."""
 
     options: dict[str, list[tuple[int, str]]]
     pending_states: frozenset[int]
+    fields: tuple[FieldDef, ...] = ()
 
     def ids(self, kind: str) -> set[int]:
         return {value for value, _label in self.options[kind]}
@@ -97,7 +99,7 @@ def choices(conn: Connection) -> Choices:
         .where(state_type.c.name.like("pending%"))
     )
     options["events"] = [(0, name) for name in sorted(JOB_EVENTS)]
-    return Choices(options, frozenset(int(i) for i in pending.scalars()))
+    return Choices(options, frozenset(int(i) for i in pending.scalars()), tuple(fields.offered(conn)))
 
 
 def values(job: Job | None) -> dict[str, Any]:
@@ -145,7 +147,14 @@ def conditions_data(form: MultiDict[str, str]) -> dict[str, Any]:
         if amount is not None:
             start, unit = form.get(f"conditions.{key}.start"), form.get(f"conditions.{key}.unit")
             data[key] = {"amount": amount, "start": start or "Before", "unit": unit or "minute"}
+    data["dynamic_fields"] = _field_values(form, "conditions")
     return data
+
+
+def _field_values(form: MultiDict[str, str], group: str) -> dict[str, list[str]]:
+    """``<group>.dynamic_fields.<Name>`` fields as {name: values} (the model drops blank ones)."""
+    prefix = f"{group}.dynamic_fields."
+    return {key.removeprefix(prefix): form.getlist(key) for key in form if key.startswith(prefix)}
 
 
 def job_data(form: MultiDict[str, str]) -> dict[str, Any]:
@@ -159,6 +168,7 @@ def job_data(form: MultiDict[str, str]) -> dict[str, Any]:
     actions["lambda_code"] = str(form.get("actions.lambda_code") or "").replace("\r\n", "\n") or None
     for flag in ("note_visible", "send_no_notification", "delete"):
         actions[flag] = form.get(f"actions.{flag}") == "1"
+    actions["dynamic_fields"] = _field_values(form, "actions")
     return {
         "name": str(form.get("name") or ""),
         "valid": form.get("valid") == "1",
@@ -194,6 +204,7 @@ def parse(
     errors.update(check_choices(data, options))
     errors.update(check_lambdas(data, runtime))
     if job is not None:
+        errors.update(fields.problems(conn, job))
         state = job.actions.state_id
         if state in options.pending_states and not job.actions.pending_amount:
             errors.setdefault("actions.pending_amount", "A pending state needs a pending time.")

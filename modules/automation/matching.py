@@ -2,8 +2,9 @@
 
 Every attribute condition becomes a WHERE clause on ``ticket`` (``queue_id IN (...)``, ``create_time <= ...``),
 the state types a join-free subquery on ``ticket_state``, the article texts (From, Subject, Body) an ``EXISTS`` on
-``article_data_mime``.  Texts match as OTRS's search does: ``outage`` matches anywhere, ignoring case, and ``*``
-is a wildcard; ticket number and customer fields match exactly unless they hold a ``*``.  Batches follow the
+``article_data_mime``, the dynamic fields ``IN`` subqueries on ``dynamic_field_value`` (the ticket search's
+``DynamicField_<Name>`` filters).  Texts match as OTRS's search does: ``outage`` matches anywhere, ignoring case,
+and ``*`` is a wildcard; ticket number and customer fields match exactly unless they hold a ``*``.  Batches follow the
 primary key (``id > last ORDER BY id LIMIT n``), so a run never loads all tickets and never misses or repeats
 one while it changes them.  Permissions do not apply: OTRS's GenericAgent acts as the system.
 
@@ -19,11 +20,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Connection, and_, exists, func, select, true
+from sqlalchemy import ColumnElement, Connection, and_, exists, func, or_, select, true
 
 from modules.automation.model import Conditions, TimePoint
 from modules.db.schema import metadata
 from modules.tickets.changes import to_epoch
+from modules.tickets.dynamic_fields import PREFIX, definitions
+from modules.tickets.dynamic_fields_search import DynamicFieldFilter, field_condition
+from modules.tickets.errors import TicketInvalid
 
 T = metadata.tables
 BATCH = 200
@@ -56,8 +60,9 @@ def _epoch(column: ColumnElement[int], point: TimePoint, now: datetime) -> Colum
     return and_(*parts)
 
 
-def where(conditions: Conditions, now: datetime) -> list[ColumnElement[bool]]:
-    """The WHERE clauses of ``conditions`` on ``ticket`` at ``now``."""
+def where(conn: Connection, conditions: Conditions, now: datetime) -> list[ColumnElement[bool]]:
+    """The WHERE clauses of ``conditions`` on ``ticket`` at ``now`` (TicketInvalid: a dynamic field condition
+    names a field that is not there or a value it cannot hold; ``fields.problems`` says so before a run)."""
     ticket, state = T["ticket"], T["ticket_state"]
     c = ticket.c
     clauses: list[ColumnElement[bool]] = []
@@ -92,6 +97,26 @@ def where(conditions: Conditions, now: datetime) -> list[ColumnElement[bool]]:
     article = _article_clause(conditions)
     if article is not None:
         clauses.append(article)
+    return clauses + field_clauses(conn, conditions)
+
+
+def field_clauses(conn: Connection, conditions: Conditions) -> list[ColumnElement[bool]]:
+    """The dynamic field conditions (one read of the definitions): a text field's values match as the ticket's
+    texts do (ignoring case, ``*`` a wildcard: OTRS's ``Like``), the others' stored values exactly (``Equals``);
+    any of a field's values matches."""
+    if not conditions.dynamic_fields:
+        return []
+    fields = definitions(conn)
+    clauses = []
+    for name, values in conditions.dynamic_fields.items():
+        field = fields.get(name)
+        if field is None:
+            raise TicketInvalid(PREFIX + name, f"There is no valid dynamic field '{name}'.")
+        if field.field_type in ("Text", "TextArea"):
+            likes = [field_condition(field, DynamicFieldFilter(name=name, op="Like", values=(v,))) for v in values]
+            clauses.append(or_(*likes))
+        else:
+            clauses.append(field_condition(field, DynamicFieldFilter(name=name, op="Equals", values=tuple(values))))
     return clauses
 
 
@@ -123,7 +148,7 @@ def candidate_ids(
 ) -> list[int]:
     """The ids of matching tickets after ``after_id``, ascending, at most ``limit``."""
     ticket = T["ticket"]
-    query = select(ticket.c.id).where(ticket.c.id > after_id, *where(conditions, now))
+    query = select(ticket.c.id).where(ticket.c.id > after_id, *where(conn, conditions, now))
     if only_ticket_id is not None:
         query = query.where(ticket.c.id == only_ticket_id)
     return [int(i) for i in conn.execute(query.order_by(ticket.c.id).limit(limit)).scalars()]
@@ -147,6 +172,5 @@ def batches(
 def count(conn: Connection, conditions: Conditions, now: datetime) -> int:
     """How many tickets match now (the admin preview)."""
     ticket = T["ticket"]
-    return int(
-        conn.execute(select(func.count()).select_from(ticket).where(true(), *where(conditions, now))).scalar() or 0
-    )
+    counted = select(func.count()).select_from(ticket).where(true(), *where(conn, conditions, now))
+    return int(conn.execute(counted).scalar() or 0)

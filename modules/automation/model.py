@@ -18,6 +18,7 @@ Example::
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -100,7 +101,15 @@ class Conditions(BaseModel):
     created: TimePoint | None = None
     changed: TimePoint | None = None
     escalation: TimePoint | None = None
+    dynamic_fields: dict[str, list[str]] = Field(default_factory=dict)
+    """Field name: values, any of which matches (OTRS's ``Search_DynamicField_<Name>``): text fields as the other
+    texts do, ignoring case (``*`` is a wildcard), the others by their stored value (a key, 1 or 0)."""
     lambda_code: str | None = Field(default=None, max_length=MAX_CODE)
+
+    @field_validator("dynamic_fields")
+    @classmethod
+    def _dynamic_fields(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        return _field_values(value)
 
     @field_validator(
         "ticket_number", "title", "customer_id", "customer_user", "from_", "subject", "body", "lambda_code"
@@ -128,7 +137,7 @@ class Conditions(BaseModel):
     @property
     def empty(self) -> bool:
         """No condition at all (OTRS refuses to run such a job on a schedule: it would touch every ticket)."""
-        return not any(value not in (None, []) for value in self.model_dump().values())
+        return not any(value not in (None, [], {}) for value in self.model_dump().values())
 
 
 class Actions(BaseModel):
@@ -156,7 +165,15 @@ class Actions(BaseModel):
     note_time_units: float | None = Field(default=None, gt=0, le=100_000)
     send_no_notification: bool = False
     delete: bool = False
+    dynamic_fields: dict[str, list[str]] = Field(default_factory=dict)
+    """Field name: its new value (a Multiselect's values), OTRS's ``DynamicField_<Name>``; checked against the
+    field when the job is saved and set through the ticket service (history, events) when it runs."""
     lambda_code: str | None = Field(default=None, max_length=MAX_CODE)
+
+    @field_validator("dynamic_fields")
+    @classmethod
+    def _dynamic_fields(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        return _field_values(value)
 
     @field_validator("title", "customer_id", "customer_user", "note_subject", "note_body", "note_from", "lambda_code")
     @classmethod
@@ -281,6 +298,29 @@ class Job(BaseModel):
         """OTRS keys with values that would change what the job matches or does, which GOTRS cannot honour: such a
         job does not run (ignoring a condition would widen it)."""
         return sorted(key for key, values in self.unknown.items() if _meaningful(key, values))
+
+
+FIELD_NAME = re.compile(r"[A-Za-z0-9]+")
+"""A dynamic field's name (OTRS allows letters and digits only)."""
+MAX_FIELD_VALUES = 100
+FIELD_VALUE_SIZE = 200
+"""A field value of a job is one ``generic_agent_jobs`` row (``job_value`` holds 200 characters)."""
+
+
+def _field_values(value: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Dynamic field names checked, blank values dropped (a field without values is no condition or action)."""
+    kept: dict[str, list[str]] = {}
+    for name, values in value.items():
+        if not FIELD_NAME.fullmatch(name):
+            raise _error(f"'{name[:50]}' is not a dynamic field name (letters and digits only).")
+        cleaned = [item.strip() for item in values if item.strip()]
+        if len(cleaned) > MAX_FIELD_VALUES:
+            raise _error(f"Give at most {MAX_FIELD_VALUES} values for {name}.")
+        if any(len(item) > FIELD_VALUE_SIZE for item in cleaned):
+            raise _error(f"Use at most {FIELD_VALUE_SIZE} characters per value of {name}.")
+        if cleaned:
+            kept[name] = list(dict.fromkeys(cleaned))
+    return dict(sorted(kept.items()))
 
 
 def _in_range(values: list[int], low: int, high: int, what: str) -> list[int]:

@@ -30,7 +30,7 @@ from sqlalchemy import Connection, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from goatkit.lambdas.runtime import LambdaRuntime
-from modules.automation import actions, loops, matching, scripting, storage
+from modules.automation import actions, fields, loops, matching, scripting, storage
 from modules.automation.items import items as read_items
 from modules.automation.model import Job, LastRun
 from modules.automation.scripting import LambdaChanges
@@ -114,7 +114,7 @@ def run_job(
 ) -> RunResult:
     """Run ``job`` now in the caller's transaction (see the module docstring)."""
     result = RunResult(job.name, trigger, dry_run)
-    result.stopped = _refusal(job, only_ticket_id)
+    result.stopped = _refusal(job, only_ticket_id) or _field_refusal(conn, job)
     if result.stopped is None:
         rt = default_runtime() if runtime is _DEFAULT else runtime
         service = TicketService(conn, actor_for(conn, job.run_as), now=now)
@@ -142,6 +142,14 @@ def _refusal(job: Job, only_ticket_id: int | None) -> str | None:
     if job.conditions.empty and only_ticket_id is None:
         return "The job has no conditions; it runs on the ticket of its events only."
     return None
+
+
+def _field_refusal(conn: Connection, job: Job) -> str | None:
+    found = fields.problems(conn, job)
+    if not found:
+        return None
+    where, message = next(iter(found.items()))
+    return f"{message} ({where.replace('.dynamic_fields.', ': dynamic field ')})"
 
 
 def _matching(conn: Connection, job: Job, ids: list[int], rt: LambdaRuntime | None, result: RunResult) -> list[int]:

@@ -5,7 +5,8 @@ The keys are OTRS's (``Kernel/System/GenericAgent.pm``): ``Valid``, ``ScheduleDa
 ``NewNoteBody``, ``NewPendingTime`` + ``NewPendingTimeType``, ``NewDelete``, ``ScheduleLastRun`` ..., with the
 time conditions as OTRS's TimePoint keys (``TimeSearchType=TimePoint``, ``TicketCreateTimePoint``,
 ``...PointStart``, ``...PointFormat``).  What OTRS has no key for is stored under ``Gotrs*`` keys OTRS ignores:
-the lambdas (``GotrsConditionLambda``), the acting user and the last run's outcome.
+the lambdas (``GotrsConditionLambda``), the acting user and the last run's outcome.  Dynamic fields are OTRS's
+``Search_DynamicField_<Name>`` (conditions) and ``DynamicField_<Name>`` (actions) keys, one row per value.
 
 ``job_value`` is ``VARCHAR(200)``: a longer value (a lambda, a long note) is cut into pieces stored as ``Key``,
 ``Key::2``, ``Key::3`` ... and joined when read (OTRS sees the first 200 characters).  Keys GOTRS does not know are
@@ -29,7 +30,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import Connection, delete, distinct, insert, select
 
-from modules.automation.model import Job, LastRun, TimePoint
+from modules.automation.model import FIELD_NAME, Job, LastRun, TimePoint
 from modules.db.schema import metadata
 from modules.tickets.changes import to_epoch
 
@@ -90,6 +91,9 @@ TIME_KEYS = {
     "changed": ("ChangeTimeSearchType", "TicketChangeTime"),
     "escalation": ("EscalationTimeSearchType", "TicketEscalationTime"),
 }
+#: Dynamic fields: model group -> OTRS key prefix (``Search_DynamicField_Category``: a condition value;
+#: ``DynamicField_Category``: the value an action sets), one row per value.
+FIELD_KEYS = {"conditions": "Search_DynamicField_", "actions": "DynamicField_"}
 RUN_KEYS = ("ScheduleLastRun", "ScheduleLastRunUnixTime")
 OUTCOME_KEYS = ("GotrsLastRun", "GotrsLastRunFailure")
 _KNOWN = {key for key, _path, _kind in KEYS} | {"Valid", *RUN_KEYS, *OUTCOME_KEYS}
@@ -115,6 +119,9 @@ def to_rows(job: Job) -> list[tuple[str, str]]:
             if path == "actions.pending_unit" and not job.actions.pending_amount:
                 continue
             rows.extend(_pieces(key, _text(value)))
+    for group, prefix in FIELD_KEYS.items():
+        for name, values in getattr(job, group).dynamic_fields.items():
+            rows.extend((f"{prefix}{name}", value) for value in values)
     for name, (type_key, prefix) in TIME_KEYS.items():
         point: TimePoint | None = getattr(job.conditions, name)
         if point is not None:
@@ -141,9 +148,17 @@ def from_rows(name: str, rows: Iterable[tuple[str, str | None]]) -> Job:
             data["conditions"][field] = {"amount": int(parts[0]), "start": parts[1] or "Before", "unit": parts[2]}
         elif search_type not in ("", "None"):
             data["unknown"][type_key] = [search_type]
+    for group, prefix in FIELD_KEYS.items():
+        fields = {key.removeprefix(prefix): values.pop(key) for key in list(values) if _field_key(key, prefix)}
+        if fields:
+            data[group]["dynamic_fields"] = fields
     data["last_run"] = _last_run(values)
     data["unknown"].update({key: found for key, found in values.items() if key not in _KNOWN})
     return Job.model_validate(data)
+
+
+def _field_key(key: str, prefix: str) -> bool:
+    return key.startswith(prefix) and FIELD_NAME.fullmatch(key.removeprefix(prefix)) is not None
 
 
 def _collect(rows: Iterable[tuple[str, str | None]]) -> dict[str, list[str]]:

@@ -24,6 +24,7 @@ from goatkit.engine.screens.screen import AdminTool, register_tool
 from goatkit.platform import current_platform
 from goatkit.routing.registry import handler
 from modules.automation import forms, storage, triggers
+from modules.automation.fields import SEARCHED_TYPES
 from modules.automation.model import PENDING_UNITS, Actions, Conditions, Job, error_messages
 from modules.automation.runner import default_runtime, run_job
 from modules.automation.schedule import describe
@@ -94,6 +95,8 @@ def _form(original: str | None, values: dict[str, object], errors: dict[str, str
         v=values,
         errors=errors,
         options=options.options,
+        fields=options.fields,
+        searched_types=SEARCHED_TYPES,
         days=DAYS,
         pending_units=sorted(PENDING_UNITS.items()),
     )
@@ -126,6 +129,8 @@ def save() -> Response:
 
 
 def _is_list(key: str) -> bool:
+    if ".dynamic_fields." in key:
+        return True
     return key.startswith("schedule_") or key == "events" or (key.startswith("conditions.") and key.endswith("_ids"))
 
 

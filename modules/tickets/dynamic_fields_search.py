@@ -111,13 +111,14 @@ def conditions(conn: Connection, filters: Sequence[DynamicFieldFilter]) -> list[
         if field is None:
             raise SearchInvalid(key, f"there is no valid ticket or article dynamic field '{flt.name}'.")
         try:
-            found.append(_condition(field, flt))
+            found.append(field_condition(field, flt))
         except TicketInvalid as bad:
             raise SearchInvalid(key, str(bad)) from None
     return found
 
 
-def _condition(field: FieldDef, flt: DynamicFieldFilter) -> ColumnElement[bool]:
+def field_condition(field: FieldDef, flt: DynamicFieldFilter) -> ColumnElement[bool]:
+    """One filter on ``field`` as a condition on ``ticket``; TicketInvalid for a value the field cannot hold."""
     column = VALUE.c[field.column]
     if flt.op == "Empty":
         truth = flt.values[0].lower() not in ("0", "false", "no", "")

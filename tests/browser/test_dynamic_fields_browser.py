@@ -13,7 +13,7 @@ from sqlalchemy import select
 from goatkit.engine.extension import modules
 from tests.browser.conftest import PageProblems, expect, serve
 from tests.browser.test_tickets_browser import SHOTS, USERS_GROUP, _ready, _signed_in
-from tests.modules.auth import AGENT, make_helpdesk
+from tests.modules.auth import ADMIN, ADMIN_PW, AGENT, make_helpdesk
 from tests.modules.permissions.world import T, World
 from tests.modules.tickets.dynamic_field_world import make_field
 
@@ -94,3 +94,36 @@ def test_fields_on_the_phone_form_the_zoom_the_free_fields_action_and_the_queue_
 
 
 __all__ = ["PageProblems"]
+
+
+def test_an_automation_job_with_dynamic_field_conditions_and_actions(
+    browser: Any, site: tuple[str, dict[str, str]]
+) -> None:
+    base_url, names = site
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme="light")
+    page = context.new_page()
+    problems = PageProblems(page)
+    page.goto(base_url + "/login?next=/admin/automation/new", wait_until="load")
+    page.fill("#login", ADMIN)
+    page.fill("#password", ADMIN_PW)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(base_url + "/admin/automation/new")
+    _ready(page)
+    category = page.locator(f'[name="conditions.dynamic_fields.{names["category"]}"]')
+    page.fill("#name", "Hardware due soon")
+    page.select_option("#events", ["TicketCreate"])
+    category.select_option(["hw", "net"])
+    page.fill(f'[name="actions.dynamic_fields.{names["due"]}"]', "2031-05-06")
+    page.select_option(f'[name="actions.dynamic_fields.{names["parts"]}"]', ["sw"])
+    expect(page.locator(f'[name="conditions.dynamic_fields.{names["due"]}"]')).to_have_count(0)
+    page.get_by_test_id("save").scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / "automation-df-form.png"), full_page=True)
+    page.get_by_test_id("save").click()
+    page.wait_for_url(base_url + "/admin/automation")
+    expect(page.locator('[data-job="Hardware due soon"]')).to_be_visible()
+    page.goto(base_url + "/admin/automation/edit?name=Hardware+due+soon")
+    _ready(page)
+    expect(category).to_have_values(["hw", "net"])
+    expect(page.locator(f'[name="actions.dynamic_fields.{names["due"]}"]')).to_have_value("2031-05-06")
+    assert problems.items == []
+    context.close()

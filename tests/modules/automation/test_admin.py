@@ -11,6 +11,7 @@ from goatkit.passwords import hash_password
 from modules.automation.model import Actions, Conditions, Job
 from tests.modules.auth import ADMIN, ADMIN_PW
 from tests.modules.automation.world import Auto, T
+from tests.modules.tickets.dynamic_field_world import make_field
 
 PASSWORD = "Agent-Pw-123"
 HTMX = {"HX-Request": "true"}
@@ -175,3 +176,36 @@ def test_run_now_and_delete(auto: Auto) -> None:
         "/admin/automation/run", data={"csrf_token": csrf, "name": "Now"}, headers={"Accept": "application/json"}
     )
     assert missing.status_code == 404
+
+
+def test_dynamic_fields_in_the_form(auto: Auto) -> None:
+    queue = auto.queue()
+    menu = make_field(auto.engine, "Dropdown", prefix="Kind", PossibleValues={"hw": "Hardware", "sw": "Software"})
+    due = make_field(auto.engine, "Date", prefix="Due")
+    client, csrf = admin(auto)
+    page = client.get("/admin/automation/new").get_data(as_text=True)
+    assert f'name="conditions.dynamic_fields.{menu}"' in page and f'name="actions.dynamic_fields.{menu}"' in page
+    assert f'name="actions.dynamic_fields.{due}" type="date"' in page
+    assert f'name="conditions.dynamic_fields.{due}"' not in page  # dates are searched by time slots in OTRS
+    bad = form(
+        csrf,
+        name="Kinds",
+        events=["TicketCreate"],
+        **{
+            "conditions.queue_ids": [str(queue)],
+            f"conditions.dynamic_fields.{menu}": ["hw", "xx"],
+            f"actions.dynamic_fields.{due}": "someday",
+        },
+    )
+    answer = client.post("/admin/automation/save", data=bad)
+    assert answer.status_code == 422
+    shown = answer.get_data(as_text=True)
+    assert "'xx' is not a possible value of Kind label" in error_beside(shown, f"conditions.dynamic_fields.{menu}")
+    assert error_beside(shown, f"actions.dynamic_fields.{due}") != ""
+    assert '<option value="hw" selected>Hardware' in shown  # the posted values stay
+    good = {**bad, f"conditions.dynamic_fields.{menu}": ["hw", "sw"], f"actions.dynamic_fields.{due}": "2031-05-06"}
+    assert client.post("/admin/automation/save", data=good).status_code == 303
+    job = auto.load("Kinds")
+    assert job.conditions.dynamic_fields == {menu: ["hw", "sw"]} and job.actions.dynamic_fields == {due: ["2031-05-06"]}
+    edit = client.get("/admin/automation/edit?name=Kinds").get_data(as_text=True)
+    assert '<option value="sw" selected>Software' in edit and 'value="2031-05-06"' in edit

@@ -143,3 +143,24 @@ def test_schedule_grid_and_due() -> None:
     assert is_due(_scheduled(scheduled_at=datetime(2024, 3, 1)), datetime(2024, 3, 16, 3, 0))  # catches up once
     assert not is_due(_scheduled().model_copy(update={"valid": False}), friday)
     assert describe(_scheduled()) == "Fri at 10:00, 10:30, 16:00, 16:30"
+
+
+def test_dynamic_fields_use_otrs_keys_one_row_per_value() -> None:
+    job = Job(
+        name="Fields",
+        conditions=Conditions(queue_ids=[2], dynamic_fields={"Category": ["hw", " sw ", "", "hw"], "Empty": [""]}),
+        actions=Actions(dynamic_fields={"Flag": ["1"], "Tags": ["a", "b"]}),
+    )
+    assert job.conditions.dynamic_fields == {"Category": ["hw", "sw"]}  # blank values and fields dropped
+    rows = to_rows(job)
+    assert [v for k, v in rows if k == "Search_DynamicField_Category"] == ["hw", "sw"]
+    assert [v for k, v in rows if k == "DynamicField_Tags"] == ["a", "b"] and ("DynamicField_Flag", "1") in rows
+    back = from_rows(job.name, reversed(rows))
+    assert back.conditions.dynamic_fields == {"Category": ["sw", "hw"]}  # as the rows came; any of them matches
+    assert back.actions.dynamic_fields == {"Flag": ["1"], "Tags": ["b", "a"]} and back.unknown == {}
+    assert Conditions(dynamic_fields={"Empty": [" "]}).empty  # no value: no condition
+    with pytest.raises(ValidationError) as caught:
+        Conditions(dynamic_fields={"Bad-Name": ["x"]})
+    assert "'Bad-Name' is not a dynamic field name (letters and digits only)." in str(caught.value)
+    with pytest.raises(ValidationError, match="at most 200 characters per value of Note"):
+        Actions(dynamic_fields={"Note": ["x" * 201]})

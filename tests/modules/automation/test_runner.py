@@ -9,9 +9,11 @@ from sqlalchemy import update
 
 from modules.automation import matching
 from modules.automation.model import Actions, Conditions, Job, TimePoint
+from modules.tickets import dynamic_fields as dynamic
 from modules.tickets import maintenance
 from modules.tickets.changes import to_epoch
 from tests.modules.automation.world import NOW, Auto, T
+from tests.modules.tickets.dynamic_field_world import make_field
 
 VIP = """
 var company = db.queryRow("SELECT comments FROM customer_company WHERE customer_id = ?", item.customer_id);
@@ -265,3 +267,63 @@ def _not_owner(auto: Auto, user_id: int, queue_id: int) -> str:
         login = conn.execute(T["users"].select().where(T["users"].c.id == user_id)).mappings().one()["login"]
         queue = conn.execute(T["queue"].select().where(T["queue"].c.id == queue_id)).mappings().one()["name"]
     return str(not_assignable("owner", login, queue, "owner"))
+
+
+def test_dynamic_field_conditions_and_actions(auto: Auto) -> None:
+    queue = auto.queue()
+    text = make_field(auto.engine, "Text", prefix="Company")
+    menu = make_field(auto.engine, "Dropdown", prefix="Category", PossibleValues={"hw": "Hardware", "sw": "Software"})
+    flag = make_field(auto.engine, "Checkbox", prefix="Flag")
+    vip = auto.ticket(queue, "Outage")
+    auto.act("set_dynamic_fields", vip, {text: "ACME Corp", menu: "hw"})
+    other = auto.ticket(queue, "Outage too")
+    auto.act("set_dynamic_fields", other, {text: "Globex", menu: "sw", flag: "1"})
+    plain = auto.ticket(queue, "No fields")
+    with auto.engine.connect() as conn:
+
+        def ids(**fields: list[str]) -> list[int]:
+            found = Conditions(queue_ids=[queue], dynamic_fields=fields)
+            return [i for batch in matching.batches(conn, found, NOW) for i in batch]
+
+        assert ids() == [vip, other, plain]
+        assert ids(**{text: ["acme corp"]}) == [vip]  # the whole value, ignoring case
+        assert (
+            ids(**{text: ["acme"]}) == []
+            and ids(**{text: ["acme*"]}) == [vip]
+            and ids(**{text: ["*o*"]})
+            == [
+                vip,
+                other,
+            ]
+        )
+        assert ids(**{menu: ["hw", "sw"]}) == [vip, other] and ids(**{menu: ["sw"]}) == [other]
+        assert ids(**{flag: ["1"]}) == [other] and ids(**{menu: ["hw"], flag: ["1"]}) == []
+    actions = {"dynamic_fields": {menu: ["sw"], flag: ["1"]}}
+    result = auto.run(
+        auto.save(job("Recategorize", queue, conditions={"dynamic_fields": {text: ["acme*"]}}, actions=actions))
+    )
+    assert (result.matched, result.changed, result.failed) == (1, [vip], [])
+    with auto.engine.connect() as conn:
+        fields = dynamic.definitions(conn)
+        assert dynamic.read_values(conn, [fields[menu], fields[flag]], [vip])[vip] == {menu: "sw", flag: 1}
+    updates = [name for kind, name in auto.history(vip) if kind == "TicketDynamicFieldUpdate"]
+    assert f"%%FieldName%%{menu}%%Value%%sw%%OldValue%%hw" in updates and len(updates) == 4  # 2 by hand, 2 by the job
+    again = auto.run(auto.load("Recategorize"))
+    assert (again.matched, again.changed) == (1, [])  # the values are already set: nothing changes, no history
+
+
+def test_a_job_whose_dynamic_fields_do_not_fit_does_not_run(auto: Auto) -> None:
+    queue = auto.queue()
+    menu = make_field(auto.engine, "Dropdown", prefix="Menu", PossibleValues={"a": "A"})
+    ticket = auto.ticket(queue)
+    cases = [
+        ({"dynamic_fields": {"Nonexistent": ["x"]}}, {"priority_id": 5}, "There is no valid dynamic field"),
+        ({}, {"dynamic_fields": {menu: ["zz"]}}, "'zz' is not a possible value"),
+        ({"dynamic_fields": {menu: ["zz"]}}, {"priority_id": 5}, "'zz' is not a possible value"),
+    ]
+    for n, (conditions, actions, message) in enumerate(cases):
+        result = auto.run(auto.save(job(f"Misfit {n}", queue, conditions=conditions, actions=actions)))
+        assert result.stopped is not None and message in result.stopped, result.stopped
+        assert (result.matched, result.changed) == (0, [])
+    row = auto.row(ticket)
+    assert row is not None and row["ticket_priority_id"] == 3  # untouched
