@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import timedelta
+from typing import Any
 
 from modules.automation.fields import action_value
 from modules.automation.model import Actions
@@ -73,8 +74,9 @@ def apply(
     lock = {"lock": 2, "unlock": 1}[extra.lock] if extra.lock else actions.lock_id
     if lock is not None:
         changed |= _lock(service, ticket_id, lock == 2)
-    if actions.dynamic_fields:
-        values = {name: action_value(found) for name, found in actions.dynamic_fields.items()}
+    values: dict[str, Any] = {name: action_value(found) for name, found in actions.dynamic_fields.items()}
+    values.update(extra.dynamic_fields or {})
+    if values:
         changed |= service.set_dynamic_fields(ticket_id, values)
     if extra.delete or actions.delete:
         changed |= service.delete(ticket_id)

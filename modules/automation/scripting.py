@@ -56,6 +56,8 @@ class LambdaChanges(BaseModel):
     customer_id: str | None = Field(default=None, max_length=150)
     customer_user: str | None = Field(default=None, max_length=200)
     note: NoteChange | None = None
+    dynamic_fields: dict[str, Any] | None = Field(default=None, max_length=100)
+    """Ticket dynamic fields by name: the value to set (a Multiselect's list), checked by the field."""
     delete: bool = False
 
 

@@ -327,3 +327,27 @@ def test_a_job_whose_dynamic_fields_do_not_fit_does_not_run(auto: Auto) -> None:
         assert (result.matched, result.changed) == (0, [])
     row = auto.row(ticket)
     assert row is not None and row["ticket_priority_id"] == 3  # untouched
+
+
+def test_lambdas_read_and_set_dynamic_fields(auto: Auto) -> None:
+    queue = auto.queue()
+    menu = make_field(auto.engine, "Dropdown", prefix="Tier", PossibleValues={"gold": "Gold", "std": "Standard"})
+    parts = make_field(auto.engine, "Multiselect", prefix="Part", PossibleValues={"a": "A", "b": "B"})
+    gold, plain, wrong = auto.ticket(queue, "gold"), auto.ticket(queue, "plain"), auto.ticket(queue, "wrong")
+    auto.act("set_dynamic_fields", gold, {menu: "gold", parts: ["a", "b"]})
+    auto.act("set_dynamic_fields", wrong, {menu: "gold"})
+    condition = f"return item.dynamic_fields.{menu} === 'gold';"
+    action = f"""
+    if (item.title === 'wrong') return {{dynamic_fields: {{{menu}: 'platinum'}}}};
+    return {{dynamic_fields: {{{parts}: item.dynamic_fields.{parts}.concat([]).reverse().slice(1), {menu}: 'std'}}}};
+    """
+    result = auto.run(
+        auto.save(job("Tiers", queue, conditions={"lambda_code": condition}, actions={"lambda_code": action}))
+    )
+    assert result.matched == 2 and result.changed == [gold]  # plain has no Tier: the condition is false
+    causes = {f.ticket_id: f.cause for f in result.failed}
+    assert "'platinum' is not a possible value of Tier label" in causes[wrong]
+    with auto.engine.connect() as conn:
+        fields = dynamic.definitions(conn)
+        found = dynamic.read_values(conn, [fields[menu], fields[parts]], [gold, plain, wrong])
+    assert found[gold] == {menu: "std", parts: ["a"]} and found[wrong] == {menu: "gold"} and plain not in found
