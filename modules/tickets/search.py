@@ -164,13 +164,8 @@ def search_tickets(
     rows: list[TicketHit] | None = None
     counted: int | None = None
     words = [match.condition(tables, query.terms)] if query.terms else []  # collecting form; a walk tests its own
-    if plan in ("walk", "try"):
-        budget = match.WALK_LIMIT if plan == "walk" else match.WALK_BUDGET
-        rows = _tried_walk(conn, query, [*conditions, *after], tables, page_size + 1, budget=budget)
-        if len(rows) <= page_size and _candidates(conn, query, [*conditions, *after], budget) < budget:
-            counted = len(rows)  # every candidate was tested: these are all the matches (after the cursor)
-        elif len(rows) <= page_size:  # the budget ran out before the page was full: collect the page
-            plan, rows = "collect", None
+    if plan in ("walk", "try", "probe"):
+        plan, rows, counted = _walk(conn, query, [*conditions, *after], tables, page_size=page_size, plan=plan)
     if rows is None:
         fenced = bool(words)  # a walk has its rows by now: words here are collected
         counting = fenced and not position  # the collected matches are all joined anyway: count them in passing
@@ -179,7 +174,7 @@ def search_tickets(
         total = Total(int(position["n"]), bool(position["c"]), bool(position["e"]))
     elif counted is not None:
         total = Total(min(counted, COUNT_CAP), counted > COUNT_CAP, False)
-    elif plan in ("walk", "try") and tables.is_postgresql:  # a full page of a walk: counting would collect all
+    elif plan in ("walk", "try", "probe") and tables.is_postgresql:  # a walk's full page: a count would collect
         total = _estimate(conn, [*conditions, *words], len(rows))
     else:
         total = _count(conn, [*conditions, *words])
@@ -238,6 +233,40 @@ def _page(
     return hits, int(rows[0][-1]) if rows else 0
 
 
+_BUDGETS = {"walk": "WALK_LIMIT", "try": "WALK_BUDGET", "probe": "PROBE_BUDGET"}
+
+
+def _walk(
+    conn: Connection,
+    query: TicketQuery,
+    conditions: list[ColumnElement[bool]],
+    tables: SearchTables,
+    *,
+    page_size: int,
+    plan: Plan,
+) -> tuple[Plan, list[TicketHit] | None, int | None]:
+    """A walk within the plan's budget: (plan, rows, count).  A full page, or every candidate tested (then the
+    rows are all the matches, counted); else ``("collect", None, None)``: the budget ran out, collect the page.  A
+    probe that found some matches walks on after its last candidate, with the rest of the walk's budget (its
+    cursor says ``walk``)."""
+    budget = getattr(match, _BUDGETS[plan])
+    rows = _tried_walk(conn, query, conditions, tables, page_size + 1, budget=budget)
+    if len(rows) > page_size:
+        return ("walk" if plan == "probe" else plan), rows, None
+    last = _last_candidate(conn, query, conditions, budget)
+    if last is None:
+        return plan, rows, len(rows)  # every candidate was tested: these are all the matches (after the cursor)
+    if plan == "probe" and rows:  # the words are there after all: walk on
+        rest = max(match.WALK_LIMIT - budget, 1)
+        beyond = [*conditions, _after(query, *last)]
+        rows += _tried_walk(conn, query, beyond, tables, page_size + 1 - len(rows), budget=rest)
+        if len(rows) > page_size:
+            return "walk", rows, None
+        if _last_candidate(conn, query, beyond, rest) is None:
+            return "walk", rows, len(rows)
+    return "collect", None, None
+
+
 def _tried_walk(
     conn: Connection,
     query: TicketQuery,
@@ -260,11 +289,16 @@ def _tried_walk(
     return [hit_of(row) for row in conn.execute(statement)]
 
 
-def _candidates(conn: Connection, query: TicketQuery, conditions: list[ColumnElement[bool]], budget: int) -> int:
-    """How many of the first ``budget`` tickets (in the query's order) meet ``conditions``: fewer than ``budget``
-    when a walk with that budget tested every candidate (an index range, no document read)."""
-    first = select(_TICKET.c.id).where(*conditions).order_by(*_order(query, _TICKET)).limit(budget).subquery()
-    return int(conn.execute(select(func.count()).select_from(first)).scalar_one())
+def _last_candidate(
+    conn: Connection, query: TicketQuery, conditions: list[ColumnElement[bool]], budget: int
+) -> tuple[Any, int] | None:
+    """The sort value and id of the ``budget``-th ticket (in the query's order) that meets ``conditions``; None when
+    fewer do, so a walk with that budget tested every candidate (an index range, no document read)."""
+    sort = _SORTS[query.sort]
+    columns = [sort, _TICKET.c.id] if query.sort != "id" else [_TICKET.c.id, _TICKET.c.id]
+    statement = select(*columns).where(*conditions).order_by(*_order(query, _TICKET)).offset(budget - 1).limit(1)
+    row = conn.execute(statement).first()
+    return None if row is None else (row[0], int(row[1]))
 
 
 def hit_columns() -> list[Any]:

@@ -15,6 +15,8 @@ ways to find such tickets, each fast where the other is slow:
   words (a word in no document is estimated like a rare real one) and the page is collected.
 * **try** (PostgreSQL, words common alone whose combination the planner expects rare): a walk of at most
   :data:`WALK_BUDGET` tickets, then the same.
+* **probe** (PostgreSQL, words the planner guesses common without statistics for them: a ticket number, a typo):
+  a walk of :data:`PROBE_BUDGET` tickets; if it finds none, the page is collected, else the walk goes on.
 
 A walk that tested every ticket meeting the filters before its budget ran out has found every match: the page is
 complete and its count exact, nothing is collected.
@@ -35,7 +37,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, Literal
 
 from sqlalchemy import (
@@ -55,12 +57,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import TSQUERY
 
-from goatkit.db.session_settings import postgres_settings
 from modules.db.schema import metadata
 from modules.db.schema.gotrs_search import SearchTables
 from modules.tickets.search_text import Term, boolean_query, fts5_query, tsquery
 
-Plan = Literal["collect", "walk", "try"]
+Plan = Literal["collect", "walk", "try", "probe"]
 WALK_FACTOR = 4.0
 """Walk when the planner expects at least ``WALK_FACTOR * sqrt(all documents)`` matching documents."""
 WALK_MIN_DOCUMENTS = 2_000
@@ -70,6 +71,10 @@ WALK_BUDGET = 2_000
 Measured on the million-ticket benchmark (200 rotating terms, in-process, warm): 2,000 tickets cost a giving-up
 walk 13 ms and found the page of most two-word searches (p95 96 ms, from 186 ms when such words were collected);
 5,000 and 10,000 let more walks finish but cost the others more (p95 101 and 112 ms)."""
+PROBE_BUDGET = 500
+"""Tickets a probe (``probe``) tests, in the page's order, for words the planner only guesses common: none found,
+the page is collected (the words are rare); some found, the walk goes on (:data:`WALK_LIMIT`).  A word in one
+ticket of a hundred is found among 500 with a probability of 99.3%."""
 WALK_LIMIT = 10_000
 """Tickets a walk (``walk``) tests before it gives up and the page is collected.  The rarest words that walk are in
 about ``WALK_FACTOR * sqrt(documents)`` documents (9,800 of six million in the million-ticket benchmark): one
@@ -117,10 +122,9 @@ def condition(
 
 
 def choose(conn: Connection, tables: SearchTables, terms: tuple[Term, ...]) -> Plan:
-    """On PostgreSQL ``walk`` when the words are in many documents; ``try`` (a walk of at most
-    :data:`WALK_BUDGET` tickets, then ``collect``) when the planner does not expect them together in many, but
-    each alone; else ``collect``.  "Many" is the planner's estimate, or the index's count where the planner only
-    guesses (:func:`documents`).
+    """On PostgreSQL ``walk`` when the planner expects the words in many documents, ``probe`` when it only guesses
+    so (:func:`guessed`); ``try`` when it does not expect the words together in many, but each alone; else
+    ``collect``.
 
     The planner multiplies the words' frequencies as if they were independent; words of one topic are not
     (``scanner laptop``: 1,701 documents expected, 53,418 found among a million tickets), and collecting then reads
@@ -131,29 +135,29 @@ def choose(conn: Connection, tables: SearchTables, terms: tuple[Term, ...]) -> P
         return "collect"
     all_documents = float(conn.execute(_SIZES).scalar_one())
     enough = max(WALK_MIN_DOCUMENTS, WALK_FACTOR * math.sqrt(all_documents))
-    if documents(conn, tables, terms, enough) >= enough:
-        return "walk"
-    if len(terms) > 1 and all(documents(conn, tables, (term,), enough) >= enough for term in terms):
+    expected = expected_documents(conn, tables, terms)
+    if expected >= enough:
+        return "probe" if guessed(conn, tables, expected) else "walk"
+    if len(terms) > 1 and all(expected_documents(conn, tables, (term,)) >= enough for term in terms):
         return "try"
     return "collect"
 
 
-def documents(conn: Connection, tables: SearchTables, terms: tuple[Term, ...], enough: float) -> float:
-    """The documents holding every term, as far as a plan needs to know: the planner's estimate, unless that says
-    ``enough`` (or more) only because the planner has no statistics for the words.  Then they are counted.
+def guessed(conn: Connection, tables: SearchTables, expected: float) -> bool:
+    """Whether ``expected`` documents is the planner's guess for words it has no statistics for.
 
     PostgreSQL keeps the most common lexemes of each ``tsvector`` column (``pg_stats.most_common_elems``) and
     estimates every other lexeme alike, at half the rarest kept one's frequency: 26,928 documents in the
     million-ticket benchmark, for a ticket number, a word in no document and a misspelling as for a real word of
-    20,000 documents.  Walking for the first three tested 10,000 tickets before their page was collected (0.3 s).
-    An estimate no larger than that guess (:func:`unknown_documents`) is replaced by :func:`counted_documents`,
-    which reads the GIN indexes only: such words are at most as frequent as the rarest kept lexeme.
+    20,000 documents (the kept lexemes are mostly prefixes, so many common words are not among them).  Walking for
+    the first three tested 10,000 tickets before their page was collected (0.3 s).  Such words are probed: a walk
+    of :data:`PROBE_BUDGET` tickets that finds none of them collects the page, one that finds some walks on.
+    Measured in-process on the million-ticket benchmark (200 rotating terms, 200 needles), against walking on the
+    guess (p50/p95 25/80 ms and 190/198 ms for the needles): counting their documents on the GIN indexes first cost
+    the rotating terms 48/114 ms (a common word's postings, up to 38 ms); trying them as two-word searches are
+    tried (:data:`WALK_BUDGET`) 24/208 ms (real words in 0.5-2.5% of tickets collected).
     """
-    estimate = expected_documents(conn, tables, terms)
-    if estimate < enough or estimate > unknown_documents(conn, tables) * UNKNOWN_MARGIN:
-        return estimate
-    counted = counted_documents(conn, tables, terms)
-    return estimate if counted is None else counted
+    return expected <= unknown_documents(conn, tables) * UNKNOWN_MARGIN
 
 
 UNKNOWN = Term(("gotrs_unknown",), prefix=True)
@@ -176,33 +180,6 @@ def unknown_documents(conn: Connection, tables: SearchTables) -> float:
         cached = (now, expected_documents(conn, tables, (UNKNOWN,)))
         _unknown[key] = cached
     return cached[1]
-
-
-def counted_documents(conn: Connection, tables: SearchTables, terms: tuple[Term, ...]) -> float | None:
-    """The documents holding every term, counted on the GIN indexes without reading the documents (PostgreSQL).
-
-    ``EXPLAIN ANALYZE`` of a one-row read through each index: the bitmap index scan collects every matching
-    document's address before the first row is read, and reports how many it collected; the ``LIMIT 1`` then reads
-    one row.  The cost is the words' posting lists, not a heap visit per document as a ``count(*)`` would make
-    (tried: 40 ms p50 for the rotating terms).  ``None`` when the plan has no bitmap index scan (never seen)."""
-    matches = matcher(tables, terms)
-    if matches is None:
-        return 0.0
-    probes = [select(literal(1)).where(matches(table)).limit(1) for table in (tables.ticket, tables.article)]
-    compiled = union_all(*probes).compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
-    with postgres_settings(conn, enable_seqscan="off", enable_indexscan="off"):  # the GIN indexes, as bitmaps
-        plan = conn.exec_driver_sql("EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) " + str(compiled), compiled.params)
-        nodes = list(_nodes(plan.scalar_one()[0]["Plan"]))
-    scans = [node for node in nodes if node["Node Type"] == "Bitmap Index Scan"]
-    if len(scans) != len(probes):
-        return None
-    return float(sum(node["Actual Rows"] * node["Actual Loops"] for node in scans))
-
-
-def _nodes(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    yield node
-    for child in node.get("Plans", ()):
-        yield from _nodes(child)
 
 
 def expected_documents(conn: Connection, tables: SearchTables, terms: tuple[Term, ...]) -> float:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event, func, select
+from sqlalchemy import Engine, event
 
 from modules.db.schema.gotrs_search import search_tables
 from modules.permissions.options import PermissionOptions
@@ -399,6 +399,7 @@ def test_walking_estimates_the_total_on_postgresql(desk: Desk, monkeypatch: pyte
 def test_postgresql_walks_only_for_common_words(desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
     with desk.engine.connect() as conn:
         tables = search_tables(conn.dialect.name)
+        monkeypatch.setattr(match, "unknown_documents", lambda *_args: 0.0)  # no estimate is a mere guess here
         rare = match.choose(conn, tables, TicketQuery(text="toner").terms)
         monkeypatch.setattr(match, "WALK_MIN_DOCUMENTS", 1)
         common = match.choose(conn, tables, TicketQuery(text="paging").terms)
@@ -427,56 +428,54 @@ def test_postgresql_tries_a_walk_for_words_common_alone_but_not_expected_togethe
         assert match.choose(conn, tables, terms) == "collect"
 
 
-def test_postgresql_counts_the_documents_of_words_it_has_no_statistics_for(
-    desk: Desk, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_postgresql_probes_words_it_only_guesses_common(desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
     """A ticket number, a word in no document, a misspelling: the planner guesses them as common as its rarest
-    known word; they are counted on the index and collected instead of walked."""
+    known word; they are probed instead of walked."""
     monkeypatch.setattr(match, "WALK_FACTOR", 0.0)
     monkeypatch.setattr(match, "WALK_MIN_DOCUMENTS", 1)  # every estimate is "common" here
-    absent, present = TicketQuery(text="zyxwvq").terms, TicketQuery(text="paging").terms
+    absent = TicketQuery(text="zyxwvq").terms
     with desk.engine.connect() as conn:
         tables = search_tables(conn.dialect.name)
         if conn.dialect.name != "postgresql":
-            assert (match.choose(conn, tables, absent), match.choose(conn, tables, present)) == ("collect", "collect")
+            assert match.choose(conn, tables, absent) == "collect"
             return
-        assert match.expected_documents(conn, tables, absent) <= match.unknown_documents(conn, tables) * 1.01
-        assert (match.choose(conn, tables, absent), match.choose(conn, tables, present)) == ("collect", "walk")
-        with monkeypatch.context() as patched:
-            patched.setattr(match, "UNKNOWN_MARGIN", 0.0)  # never counted: the guess decides, as before
-            assert match.choose(conn, tables, absent) == "walk"
+        expected = match.expected_documents(conn, tables, absent)
+        assert match.guessed(conn, tables, expected)  # a word in no document is estimated at the guess
+        assert match.choose(conn, tables, absent) == "probe"
+        monkeypatch.setattr(match, "unknown_documents", lambda *_args: expected / 2)  # as if the planner knew it
+        assert (match.guessed(conn, tables, expected), match.choose(conn, tables, absent)) == (False, "walk")
 
 
-def test_postgresql_counts_documents_on_the_index_exactly(desk: Desk) -> None:
-    with desk.engine.connect() as conn:
-        tables = search_tables(conn.dialect.name)
-        if conn.dialect.name != "postgresql":
-            pytest.skip("counting on the index is PostgreSQL's (SQLite and MariaDB always collect)")
-        for text in ("paging", "printer", "printer jams", "zyxwvq", "pag"):
-            terms = TicketQuery(text=text).terms
-            matches = match.matcher(tables, terms)
-            assert matches is not None
-            really = sum(
-                conn.execute(select(func.count()).select_from(table).where(matches(table))).scalar_one()
-                for table in (tables.ticket, tables.article)
-            )
-            assert match.counted_documents(conn, tables, terms) == really, text
-        assert conn.exec_driver_sql("SHOW enable_seqscan").scalar() == "on"  # the probe's settings are reset
+def test_a_probe_that_finds_nothing_collects(desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(match, "choose", lambda *_args: "probe")
+    monkeypatch.setattr(match, "PROBE_BUDGET", 3)
+    with counting(desk.engine) as statements:
+        page = desk.search(text="zyxwvq")
+    assert (page.rows, page.total, page.total_estimated) == ((), 0, False)
+    assert _reads(statements) == (1, 1), statements  # 3 tickets tested, then the (empty) collection
 
 
-def test_a_word_common_alone_that_the_planner_only_guesses_is_counted_before_a_tried_walk(
+@pytest.mark.parametrize(("budget", "walks"), [(3, 2), (2, 2), (50, 1)])
+def test_a_probe_that_finds_some_walks_on(desk: Desk, monkeypatch: pytest.MonkeyPatch, budget: int, walks: int) -> None:
+    query = {"queue_ids": [desk.ids["q3"]], "text": "paging"}
+    collected = pages(desk, 4, **query)
+    monkeypatch.setattr(match, "choose", lambda *_args: "probe")
+    monkeypatch.setattr(match, "PROBE_BUDGET", budget)  # 3 and 2: matches found, page not full; 50: page full
+    with counting(desk.engine) as statements:
+        first = desk.search(page_size=4, **query)
+    assert _reads(statements) == (walks, 0), statements  # never collected
+    assert first.next_cursor is not None and first.total_estimated == (desk.engine.dialect.name == "postgresql")
+    assert pages(desk, 4, **query) == collected  # the later pages walk, as the cursor says
+
+
+def test_a_probe_that_walks_on_through_every_candidate_counts_exactly(
     desk: Desk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    terms = TicketQuery(text="printer zyxwvq").terms
-    with desk.engine.connect() as conn:
-        tables = search_tables(conn.dialect.name)
-        if conn.dialect.name != "postgresql":
-            assert match.choose(conn, tables, terms) == "collect"
-            return
-        alone = min(match.expected_documents(conn, tables, (term,)) for term in terms)
-        together = match.expected_documents(conn, tables, terms)
-        monkeypatch.setattr(match, "WALK_FACTOR", 0.0)
-        monkeypatch.setattr(match, "WALK_MIN_DOCUMENTS", (alone + together) / 2)
-        assert match.choose(conn, tables, terms) == "collect"  # 'zyxwvq' is counted: in no document
-        monkeypatch.setattr(match, "unknown_documents", lambda *_args: 0.0)
-        assert match.choose(conn, tables, terms) == "try"  # had the planner's guess decided
+    monkeypatch.setattr(match, "choose", lambda *_args: "probe")
+    monkeypatch.setattr(match, "PROBE_BUDGET", 3)  # 3 of q3's 7 tickets, then the walk goes on after the third
+    with counting(desk.engine) as statements:
+        page = desk.search(queue_ids=[desk.ids["q3"]], text="paging", page_size=10)
+    names = {ticket_id: name for name, ticket_id in desk.tickets.items()}
+    assert [names[hit.id] for hit in page.rows] == [f"p{n}" for n in range(6, -1, -1)]  # none twice, none missed
+    assert (page.total, page.total_estimated, page.next_cursor) == (7, False, None)
+    assert _reads(statements) == (2, 0), statements
