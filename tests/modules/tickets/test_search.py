@@ -419,7 +419,7 @@ def test_postgresql_tries_a_walk_for_words_common_alone_but_not_expected_togethe
         alone = min(match.expected_documents(conn, tables, (term,)) for term in terms)
         together = match.expected_documents(conn, tables, terms)
         assert together < alone  # the planner multiplies the words' frequencies
-        monkeypatch.setattr(match, "unknown_documents", lambda *_args: 0.0)  # estimates decide, none is counted
+        monkeypatch.setattr(match, "unknown_documents", lambda *_args: 0.0)  # estimates decide, none is a guess
         monkeypatch.setattr(match, "WALK_FACTOR", 0.0)
         monkeypatch.setattr(match, "WALK_MIN_DOCUMENTS", (alone + together) / 2)
         assert match.choose(conn, tables, terms) == "try"
