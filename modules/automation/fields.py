@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from sqlalchemy import Connection
 
+from modules.automation.matching import field_clause
 from modules.automation.model import Job
 from modules.tickets import dynamic_fields as dynamic
 from modules.tickets.dynamic_fields import FieldDef
-from modules.tickets.dynamic_fields_search import DynamicFieldFilter, field_condition
 from modules.tickets.errors import TicketInvalid
 
 SEARCHED_TYPES = ("Text", "TextArea", "Checkbox", "Dropdown", "Multiselect")
@@ -49,9 +49,8 @@ def problems(conn: Connection, job: Job) -> dict[str, str]:
             found[key] = f"There is no valid dynamic field '{name}'."
             continue
         try:
-            if field.field_type in ("Date", "DateTime"):  # only from OTRS: days as written
-                field_condition(field, DynamicFieldFilter(name=name, op="Equals", values=tuple(values)))
-            elif field.field_type not in ("Text", "TextArea"):  # a text matches as a pattern
+            field_clause(field, values)  # a checkbox's 1 or 0, a date as written
+            if field.choices:  # a key the field does not offer would match nothing, silently
                 for value in values:
                     dynamic.clean(field, value)
         except TicketInvalid as bad:

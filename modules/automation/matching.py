@@ -25,7 +25,7 @@ from sqlalchemy import ColumnElement, Connection, and_, exists, func, or_, selec
 from modules.automation.model import Conditions, TimePoint
 from modules.db.schema import metadata
 from modules.tickets.changes import to_epoch
-from modules.tickets.dynamic_fields import PREFIX, definitions
+from modules.tickets.dynamic_fields import PREFIX, FieldDef, definitions
 from modules.tickets.dynamic_fields_search import DynamicFieldFilter, field_condition
 from modules.tickets.errors import TicketInvalid
 
@@ -112,12 +112,16 @@ def field_clauses(conn: Connection, conditions: Conditions) -> list[ColumnElemen
         field = fields.get(name)
         if field is None:
             raise TicketInvalid(PREFIX + name, f"There is no valid dynamic field '{name}'.")
-        if field.field_type in ("Text", "TextArea"):
-            likes = [field_condition(field, DynamicFieldFilter(name=name, op="Like", values=(v,))) for v in values]
-            clauses.append(or_(*likes))
-        else:
-            clauses.append(field_condition(field, DynamicFieldFilter(name=name, op="Equals", values=tuple(values))))
+        clauses.append(field_clause(field, values))
     return clauses
+
+
+def field_clause(field: FieldDef, values: list[str]) -> ColumnElement[bool]:
+    """One field's condition (see :func:`field_clauses`); TicketInvalid for a value the field cannot hold."""
+    if field.field_type in ("Text", "TextArea"):
+        likes = (DynamicFieldFilter(name=field.name, op="Like", values=(value,)) for value in values)
+        return or_(*(field_condition(field, like) for like in likes))
+    return field_condition(field, DynamicFieldFilter(name=field.name, op="Equals", values=tuple(values)))
 
 
 def _article_clause(conditions: Conditions) -> ColumnElement[bool] | None:

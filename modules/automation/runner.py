@@ -119,12 +119,12 @@ def run_job(
         rt = default_runtime() if runtime is _DEFAULT else runtime
         service = TicketService(conn, actor_for(conn, job.run_as), now=now)
         for ids in matching.batches(conn, job.conditions, now, only_ticket_id=only_ticket_id):
-            kept = _matching(conn, job, ids[: max(limit - result.matched, 0)], rt, result)
+            kept, seen = _matching(conn, job, ids[: max(limit - result.matched, 0)], rt, result)
             result.matched += len(kept)
             if dry_run:
                 result.preview += _preview(conn, kept[: max(preview - len(result.preview), 0)])
             else:
-                _act(service, job, kept, rt, result, chain)
+                _act(service, job, kept, seen, rt, result, chain)
             if result.matched >= limit:
                 result.limited = True
                 break
@@ -152,10 +152,13 @@ def _field_refusal(conn: Connection, job: Job) -> str | None:
     return f"{message} ({where.replace('.dynamic_fields.', ': dynamic field ')})"
 
 
-def _matching(conn: Connection, job: Job, ids: list[int], rt: LambdaRuntime | None, result: RunResult) -> list[int]:
+def _matching(
+    conn: Connection, job: Job, ids: list[int], rt: LambdaRuntime | None, result: RunResult
+) -> tuple[list[int], dict[int, dict[str, Any]]]:
+    """The ids the lambda condition keeps (all without one), and the items it read (none without one)."""
     code = job.conditions.lambda_code
     if not code or not ids:
-        return ids
+        return ids, {}
     found = read_items(conn, ids)
     verdicts = scripting.decide(rt, code, found)
     kept = []
@@ -165,20 +168,30 @@ def _matching(conn: Connection, job: Job, ids: list[int], rt: LambdaRuntime | No
             kept.append(ticket_id)
         elif isinstance(verdict, str):
             _fail(result, ticket_id, str(found.get(ticket_id, {}).get("tn", "")), verdict)
-    return kept
+    return kept, found
 
 
 def _act(  # noqa: PLR0917 - the run's state, passed along
-    service: TicketService, job: Job, ids: list[int], rt: LambdaRuntime | None, result: RunResult, chain: loops.Chain
+    service: TicketService,
+    job: Job,
+    ids: list[int],
+    seen: dict[int, dict[str, Any]],
+    rt: LambdaRuntime | None,
+    result: RunResult,
+    chain: loops.Chain,
 ) -> None:
+    """The actions on each ticket; ``seen``: the items the lambda condition read (read again only if missing)."""
     conn = service.conn
-    found = read_items(conn, ids)
     extras: dict[int, LambdaChanges | str] = {}
     if job.actions.lambda_code:
+        found = seen if all(ticket_id in seen for ticket_id in ids) else read_items(conn, ids)
         extras = scripting.changes(rt, job.actions.lambda_code, {i: found[i] for i in ids if i in found})
+        numbers = {ticket_id: str(item["tn"]) for ticket_id, item in found.items()}
+    else:  # the ticket numbers, for the failures
+        numbers = {row["id"]: row["tn"] for row in _preview(conn, ids)}
     logins = _logins(conn, [e for e in extras.values() if isinstance(e, LambdaChanges)])
     for ticket_id in ids:
-        tn = str(found.get(ticket_id, {}).get("tn", ""))
+        tn = numbers.get(ticket_id, "")
         extra = extras.get(ticket_id)
         if isinstance(extra, str):
             _fail(result, ticket_id, tn, extra)

@@ -174,7 +174,7 @@ def search_tickets(
         total = Total(int(position["n"]), bool(position["c"]), bool(position["e"]))
     elif counted is not None:
         total = Total(min(counted, COUNT_CAP), counted > COUNT_CAP, False)
-    elif plan in ("walk", "try", "probe") and tables.is_postgresql:  # a walk's full page: a count would collect
+    elif plan in ("walk", "try") and tables.is_postgresql:  # a full page of a walk: counting would collect all
         total = _estimate(conn, [*conditions, *words], len(rows))
     else:
         total = _count(conn, [*conditions, *words])
@@ -233,9 +233,6 @@ def _page(
     return hits, int(rows[0][-1]) if rows else 0
 
 
-_BUDGETS = {"walk": "WALK_LIMIT", "try": "WALK_BUDGET", "probe": "PROBE_BUDGET"}
-
-
 def _walk(
     conn: Connection,
     query: TicketQuery,
@@ -249,7 +246,7 @@ def _walk(
     rows are all the matches, counted); else ``("collect", None, None)``: the budget ran out, collect the page.  A
     probe that found some matches walks on after its last candidate, with the rest of the walk's budget (its
     cursor says ``walk``)."""
-    budget = getattr(match, _BUDGETS[plan])
+    budget = {"walk": match.WALK_LIMIT, "try": match.WALK_BUDGET, "probe": match.PROBE_BUDGET}[plan]
     rows = _tried_walk(conn, query, conditions, tables, page_size + 1, budget=budget)
     if len(rows) > page_size:
         return ("walk" if plan == "probe" else plan), rows, None
@@ -294,9 +291,13 @@ def _last_candidate(
 ) -> tuple[Any, int] | None:
     """The sort value and id of the ``budget``-th ticket (in the query's order) that meets ``conditions``; None when
     fewer do, so a walk with that budget tested every candidate (an index range, no document read)."""
-    sort = _SORTS[query.sort]
-    columns = [sort, _TICKET.c.id] if query.sort != "id" else [_TICKET.c.id, _TICKET.c.id]
-    statement = select(*columns).where(*conditions).order_by(*_order(query, _TICKET)).offset(budget - 1).limit(1)
+    statement = (
+        select(_SORTS[query.sort], _TICKET.c.id)
+        .where(*conditions)
+        .order_by(*_order(query, _TICKET))
+        .offset(budget - 1)
+        .limit(1)
+    )
     row = conn.execute(statement).first()
     return None if row is None else (row[0], int(row[1]))
 

@@ -29,7 +29,7 @@ from about 4,000 matching documents).
 
 Example::
 
-    plan = choose(conn, tables, terms)                  # "collect" or "walk"
+    plan = choose(conn, tables, terms)                  # "collect", or a walk: "walk", "try", "probe"
     select(ticket.c.id).where(condition(tables, terms, plan))
 """
 
@@ -112,7 +112,7 @@ def condition(
     if matches is None:
         return false()
     ticket_id = _TICKET.c.id if ticket_id is None else ticket_id
-    if plan in ("walk", "try"):
+    if plan != "collect":
         per_ticket = [
             exists(select(literal(1)).where(table.c.ticket_id == ticket_id, matches(table)).offset(0))
             for table in (tables.article, tables.ticket)

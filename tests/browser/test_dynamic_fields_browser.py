@@ -100,14 +100,8 @@ def test_an_automation_job_with_dynamic_field_conditions_and_actions(
     browser: Any, site: tuple[str, dict[str, str]]
 ) -> None:
     base_url, names = site
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme="light")
-    page = context.new_page()
-    problems = PageProblems(page)
-    page.goto(base_url + "/login?next=/admin/automation/new", wait_until="load")
-    page.fill("#login", ADMIN)
-    page.fill("#password", ADMIN_PW)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(base_url + "/admin/automation/new")
+    context, page, problems = _signed_in(browser, base_url, ADMIN, ADMIN_PW, color_scheme="light")
+    page.goto(base_url + "/admin/automation/new")
     _ready(page)
     category = page.locator(f'[name="conditions.dynamic_fields.{names["category"]}"]')
     page.fill("#name", "Hardware due soon")

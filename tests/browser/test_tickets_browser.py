@@ -46,14 +46,16 @@ def base_url(desk: Helpdesk) -> Iterator[str]:
         yield url
 
 
-def _signed_in(browser: Any, base_url: str, **options: Any) -> tuple[Any, Any, PageProblems]:
+def _signed_in(
+    browser: Any, base_url: str, login: str = AGENT, password: str = AGENT_PW, **options: Any
+) -> tuple[Any, Any, PageProblems]:
     context = browser.new_context(viewport={"width": 1280, "height": 900}, **options)
     page = context.new_page()
     problems = PageProblems(page)
     response = page.goto(base_url + "/login?next=/agent", wait_until="load")
     assert response.headers["content-security-policy"] == STRICT_CSP
-    page.fill("#login", AGENT)
-    page.fill("#password", AGENT_PW)
+    page.fill("#login", login)
+    page.fill("#password", password)
     page.wait_for_load_state("networkidle")
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(base_url + "/agent")

@@ -14,6 +14,7 @@ from modules.tickets import maintenance
 from modules.tickets.changes import to_epoch
 from tests.modules.automation.world import NOW, Auto, T
 from tests.modules.tickets.dynamic_field_world import make_field
+from tests.modules.tickets.ticket_world import counting
 
 VIP = """
 var company = db.queryRow("SELECT comments FROM customer_company WHERE customer_id = ?", item.customer_id);
@@ -351,3 +352,21 @@ def test_lambdas_read_and_set_dynamic_fields(auto: Auto) -> None:
         fields = dynamic.definitions(conn)
         found = dynamic.read_values(conn, [fields[menu], fields[parts]], [gold, plain, wrong])
     assert found[gold] == {menu: "std", parts: ["a"]} and found[wrong] == {menu: "gold"} and plain not in found
+
+
+def test_items_are_read_once_per_batch_and_only_for_lambdas(auto: Auto) -> None:
+    queue = auto.queue()
+    first, second = auto.ticket(queue, "one"), auto.ticket(queue, "two")
+    both = job(
+        "Both lambdas",
+        queue,
+        conditions={"lambda_code": "return item.title === 'one';"},
+        actions={"lambda_code": "return {priority: '4 high'};"},
+    )
+    plain = job("No lambda", queue, actions={"priority_id": 2})
+    for rule, changed, item_reads in ((both, [first], 1), (plain, [first, second], 0)):
+        with counting(auto.engine) as statements:
+            result = auto.run(auto.save(rule))
+        assert result.changed == changed
+        first_articles = [s for s in statements if "min(article.id)" in s]  # items' read of the first articles
+        assert len(first_articles) == item_reads, statements
