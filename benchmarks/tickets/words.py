@@ -129,13 +129,15 @@ def search_terms(count: int) -> list[str]:
 
 def needle_terms(ticket_numbers: list[str], count: int) -> list[str]:
     """``count`` searches for one ticket or none, as agents type them: a ticket number (from ``ticket_numbers``), a
-    made-up word no document holds, a common word misspelt (two letters swapped).  PostgreSQL's statistics know
-    none of them (only the most common lexemes), so they test what the planner's guess costs."""
+    made-up word no document holds (nor begins any word of one: the search matches prefixes), a common word
+    misspelt (two letters swapped).  PostgreSQL's statistics know none of them (only the most common lexemes), so
+    they test what the planner's guess costs."""
     lists = (VOCABULARY, FIRST_NAMES, LAST_NAMES, GROUPS, SUBQUEUES, CATEGORIES)
     written = {token for listed in lists for word in listed for token in tokens(word)}
-    absent = [word for word in _rare(8000)[4000:] if word not in written]
+    begun = {token[:end] for token in written for end in range(1, len(token) + 1)}
+    absent = [word for word in _rare(8000)[4000:] if word not in begun]
     misspelt = [word[:2] + word[3] + word[2] + word[4:] for word in COMMON if len(word) >= 6]
-    misspelt = [word for word in misspelt if word not in written]
+    misspelt = [word for word in misspelt if word not in begun]
     pools = (ticket_numbers, absent, misspelt)
     picks = []
     for i in range(count):

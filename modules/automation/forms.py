@@ -110,11 +110,25 @@ def values(job: Job | None) -> dict[str, Any]:
         flat[key] = data.get(key)
     for group in ("conditions", "actions"):
         for key, value in (data.get(group) or {}).items():
-            if isinstance(value, dict):
+            if key == "dynamic_times":
+                flat.update(_time_values(value))
+            elif isinstance(value, dict):
                 for part, inner in value.items():
                     flat[f"{group}.{key}.{part}"] = inner
             else:
                 flat[f"{group}.{key}"] = value
+    return flat
+
+
+def _time_values(times: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """A date field's time condition as its form fields (``conditions.dynamic_times.Due.amount``, ``....since``)."""
+    flat: dict[str, Any] = {}
+    for name, when in times.items():
+        key = f"conditions.dynamic_times.{name}"
+        flat.update({f"{key}.{part}": value for part, value in (when.get("point") or {}).items()})
+        for end in ("since", "until"):
+            moment = when.get(end)
+            flat[f"{key}.{end}"] = moment.isoformat(timespec="minutes") if moment is not None else None
     return flat
 
 
@@ -148,7 +162,31 @@ def conditions_data(form: MultiDict[str, str]) -> dict[str, Any]:
             start, unit = form.get(f"conditions.{key}.start"), form.get(f"conditions.{key}.unit")
             data[key] = {"amount": amount, "start": start or "Before", "unit": unit or "minute"}
     data["dynamic_fields"] = _field_values(form, "conditions")
+    data["dynamic_times"] = _field_times(form)
     return data
+
+
+def _field_times(form: MultiDict[str, str]) -> dict[str, dict[str, Any]]:
+    """``conditions.dynamic_times.<Name>.<part>`` fields as {name: time condition}: a point when an amount is given,
+    a slot when an end is (a date alone is the whole day: from its first second to its last)."""
+    prefix = "conditions.dynamic_times."
+    found: dict[str, dict[str, Any]] = {}
+    for name in sorted({key.removeprefix(prefix).partition(".")[0] for key in form if key.startswith(prefix)}):
+        given = {part: _text(form, f"{prefix}{name}.{part}") for part in ("start", "amount", "unit", "since", "until")}
+        when: dict[str, Any] = {}
+        if given["amount"] is not None:
+            start, unit = given["start"] or "Last", given["unit"] or "day"
+            when["point"] = {"start": start, "amount": given["amount"], "unit": unit}
+        if given["since"] is not None or given["until"] is not None:
+            when["since"] = _day_end(given["since"], "T00:00:00")
+            when["until"] = _day_end(given["until"], "T23:59:59")
+        if when:
+            found[name] = when
+    return found
+
+
+def _day_end(text: str | None, time_of_day: str) -> str | None:
+    return text + time_of_day if text is not None and len(text) == len("2026-12-31") else text
 
 
 def _field_values(form: MultiDict[str, str], group: str) -> dict[str, list[str]]:

@@ -3,10 +3,11 @@
 Every attribute condition becomes a WHERE clause on ``ticket`` (``queue_id IN (...)``, ``create_time <= ...``),
 the state types a join-free subquery on ``ticket_state``, the article texts (From, Subject, Body) an ``EXISTS`` on
 ``article_data_mime``, the dynamic fields ``IN`` subqueries on ``dynamic_field_value`` (the ticket search's
-``DynamicField_<Name>`` filters).  Texts match as OTRS's search does: ``outage`` matches anywhere, ignoring case,
-and ``*`` is a wildcard; ticket number and customer fields match exactly unless they hold a ``*``.  Batches follow the
-primary key (``id > last ORDER BY id LIMIT n``), so a run never loads all tickets and never misses or repeats
-one while it changes them.  Permissions do not apply: OTRS's GenericAgent acts as the system.
+``DynamicField_<Name>`` filters; a date field's time point or slot a range of its values).  Texts match as OTRS's
+search does: ``outage`` matches anywhere, ignoring case, and ``*`` is a wildcard; ticket number and customer fields
+match exactly unless they hold a ``*``.  Batches follow the primary key (``id > last ORDER BY id LIMIT n``), so a
+run never loads all tickets and never misses or repeats one while it changes them.  Permissions do not apply:
+OTRS's GenericAgent acts as the system.
 
 Example::
 
@@ -17,7 +18,7 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, Connection, and_, exists, func, or_, select, true
@@ -26,7 +27,7 @@ from modules.automation.model import Conditions, TimePoint
 from modules.db.schema import metadata
 from modules.tickets.changes import to_epoch
 from modules.tickets.dynamic_fields import PREFIX, FieldDef, definitions
-from modules.tickets.dynamic_fields_search import DynamicFieldFilter, field_condition
+from modules.tickets.dynamic_fields_search import DynamicFieldFilter, between, field_condition
 from modules.tickets.errors import TicketInvalid
 
 T = metadata.tables
@@ -97,23 +98,27 @@ def where(conn: Connection, conditions: Conditions, now: datetime) -> list[Colum
     article = _article_clause(conditions)
     if article is not None:
         clauses.append(article)
-    return clauses + field_clauses(conn, conditions)
+    return clauses + field_clauses(conn, conditions, now)
 
 
-def field_clauses(conn: Connection, conditions: Conditions) -> list[ColumnElement[bool]]:
+def field_clauses(conn: Connection, conditions: Conditions, now: datetime) -> list[ColumnElement[bool]]:
     """The dynamic field conditions (one read of the definitions): a text field's values match as the ticket's
     texts do (ignoring case, ``*`` a wildcard: OTRS's ``Like``), the others' stored values exactly (``Equals``);
-    any of a field's values matches."""
-    if not conditions.dynamic_fields:
+    any of a field's values matches.  A date field's time condition holds its value between the bounds at ``now``."""
+    if not conditions.dynamic_fields and not conditions.dynamic_times:
         return []
     fields = definitions(conn)
-    clauses = []
-    for name, values in conditions.dynamic_fields.items():
-        field = fields.get(name)
-        if field is None:
-            raise TicketInvalid(PREFIX + name, f"There is no valid dynamic field '{name}'.")
-        clauses.append(field_clause(field, values))
+    clauses = [field_clause(_field(fields, name), values) for name, values in conditions.dynamic_fields.items()]
+    for name, when in conditions.dynamic_times.items():
+        clauses.append(between(_field(fields, name), *when.bounds(now)))
     return clauses
+
+
+def _field(fields: Mapping[str, FieldDef], name: str) -> FieldDef:
+    field = fields.get(name)
+    if field is None:
+        raise TicketInvalid(PREFIX + name, f"There is no valid dynamic field '{name}'.")
+    return field
 
 
 def field_clause(field: FieldDef, values: list[str]) -> ColumnElement[bool]:

@@ -48,11 +48,11 @@ def _error(message: str) -> PydanticCustomError:
 
 class TimePoint(BaseModel):
     """OTRS's TimePoint search: ``Before`` (more than N ago), ``Last`` (within the last N), ``Next`` (within the
-    next N, for escalations)."""
+    next N, for escalations and date fields), ``After`` (in more than N, for date fields)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    start: Literal["Before", "Last", "Next"] = "Before"
+    start: Literal["Before", "Last", "Next", "After"] = "Before"
     amount: int = Field(ge=1, le=100_000)
     unit: Literal["minute", "hour", "day", "week", "month", "year"] = "minute"
 
@@ -67,13 +67,36 @@ class TimePoint(BaseModel):
             return None, now - span
         if self.start == "Last":
             return now - span, now
-        return now, now + span
+        if self.start == "Next":
+            return now, now + span
+        return now + span, None
 
-    def describe(self) -> str:
-        unit = self.unit + ("s" if self.amount != 1 else "")
-        return {"Before": f"more than {self.amount} {unit} ago", "Last": f"within the last {self.amount} {unit}"}.get(
-            self.start, f"within the next {self.amount} {unit}"
-        )
+
+class FieldTime(BaseModel):
+    """A Date or DateTime field's condition, as OTRS searches those fields: a time point counted from the run
+    (``point``: more than N ago, within the last or next N, in more than N; OTRS's ``TimePoint``) or a slot between
+    two moments (``since`` .. ``until``, both included; OTRS's ``TimeSlot``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    point: TimePoint | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> FieldTime:
+        slot = self.since is not None or self.until is not None
+        if self.point is not None and slot:
+            raise _error("Give a time point or a time slot, not both.")
+        if self.point is None and (self.since is None or self.until is None):
+            raise _error("Give a time point, or both ends of a time slot.")
+        if self.since is not None and self.until is not None and self.since > self.until:
+            raise _error("The time slot ends before it starts.")
+        return self
+
+    def bounds(self, now: datetime) -> tuple[datetime | None, datetime | None]:
+        """(earliest, latest) value that matches at ``now``; None is open."""
+        return self.point.bounds(now) if self.point is not None else (self.since, self.until)
 
 
 class Conditions(BaseModel):
@@ -104,12 +127,22 @@ class Conditions(BaseModel):
     dynamic_fields: dict[str, list[str]] = Field(default_factory=dict)
     """Field name: values, any of which matches (OTRS's ``Search_DynamicField_<Name>``): text fields as the other
     texts do, ignoring case (``*`` is a wildcard), the others by their stored value (a key, 1 or 0)."""
+    dynamic_times: dict[str, FieldTime] = Field(default_factory=dict)
+    """Date and DateTime field name: the time its value must fall in (OTRS's ``Search_DynamicField_<Name>TimePoint``
+    and ``...TimeSlot`` keys)."""
     lambda_code: str | None = Field(default=None, max_length=MAX_CODE)
 
     @field_validator("dynamic_fields")
     @classmethod
     def _dynamic_fields(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
         return _field_values(value)
+
+    @field_validator("dynamic_times")
+    @classmethod
+    def _dynamic_times(cls, value: dict[str, FieldTime]) -> dict[str, FieldTime]:
+        for name in value:
+            _field_name(name)
+        return dict(sorted(value.items()))
 
     @field_validator(
         "ticket_number", "title", "customer_id", "customer_user", "from_", "subject", "body", "lambda_code"
@@ -311,8 +344,7 @@ def _field_values(value: dict[str, list[str]]) -> dict[str, list[str]]:
     """Dynamic field names checked, blank values dropped (a field without values is no condition or action)."""
     kept: dict[str, list[str]] = {}
     for name, values in value.items():
-        if not FIELD_NAME.fullmatch(name):
-            raise _error(f"'{name[:50]}' is not a dynamic field name (letters and digits only).")
+        _field_name(name)
         cleaned = [item.strip() for item in values if item.strip()]
         if len(cleaned) > MAX_FIELD_VALUES:
             raise _error(f"Give at most {MAX_FIELD_VALUES} values for {name}.")
@@ -321,6 +353,11 @@ def _field_values(value: dict[str, list[str]]) -> dict[str, list[str]]:
         if cleaned:
             kept[name] = list(dict.fromkeys(cleaned))
     return dict(sorted(kept.items()))
+
+
+def _field_name(name: str) -> None:
+    if not FIELD_NAME.fullmatch(name):
+        raise _error(f"'{name[:50]}' is not a dynamic field name (letters and digits only).")
 
 
 def _in_range(values: list[int], low: int, high: int, what: str) -> list[int]:

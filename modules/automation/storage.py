@@ -6,7 +6,9 @@ The keys are OTRS's (``Kernel/System/GenericAgent.pm``): ``Valid``, ``ScheduleDa
 time conditions as OTRS's TimePoint keys (``TimeSearchType=TimePoint``, ``TicketCreateTimePoint``,
 ``...PointStart``, ``...PointFormat``).  What OTRS has no key for is stored under ``Gotrs*`` keys OTRS ignores:
 the lambdas (``GotrsConditionLambda``), the acting user and the last run's outcome.  Dynamic fields are OTRS's
-``Search_DynamicField_<Name>`` (conditions) and ``DynamicField_<Name>`` (actions) keys, one row per value.
+``Search_DynamicField_<Name>`` (conditions) and ``DynamicField_<Name>`` (actions) keys, one row per value; a Date
+or DateTime field's time condition is OTRS's ``Search_DynamicField_<Name>TimePoint`` (``=1``, with ``...Start``,
+``...Value``, ``...Format``) or ``...TimeSlot`` (``=1``, with ``...StartYear`` .. ``...StopSecond``).
 
 ``job_value`` is ``VARCHAR(200)``: a longer value (a lambda, a long note) is cut into pieces stored as ``Key``,
 ``Key::2``, ``Key::3`` ... and joined when read (OTRS sees the first 200 characters).  Keys GOTRS does not know are
@@ -30,7 +32,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import Connection, delete, distinct, insert, select
 
-from modules.automation.model import FIELD_NAME, Job, LastRun, TimePoint
+from modules.automation.model import FIELD_NAME, FieldTime, Job, LastRun, TimePoint
 from modules.db.schema import metadata
 from modules.tickets.changes import to_epoch
 
@@ -94,6 +96,11 @@ TIME_KEYS = {
 #: Dynamic fields: model group -> OTRS key prefix (``Search_DynamicField_Category``: a condition value;
 #: ``DynamicField_Category``: the value an action sets), one row per value.
 FIELD_KEYS = {"conditions": "Search_DynamicField_", "actions": "DynamicField_"}
+#: A date field's time condition: ``Search_DynamicField_<Name>TimePoint`` or ``...TimeSlot``, each ``1`` when used.
+FIELD_TIME = re.compile(r"^Search_DynamicField_(?P<name>[A-Za-z0-9]+?)Time(?P<kind>Point|Slot)$")
+SLOT_PARTS = ("Year", "Month", "Day", "Hour", "Minute", "Second")
+POINT_PARTS = ("", "Start", "Value", "Format")
+SLOT_KEYS = ("", *(end + part for end in ("Start", "Stop") for part in SLOT_PARTS))
 RUN_KEYS = ("ScheduleLastRun", "ScheduleLastRunUnixTime")
 OUTCOME_KEYS = ("GotrsLastRun", "GotrsLastRunFailure")
 _KNOWN = {key for key, _path, _kind in KEYS} | {"Valid", *RUN_KEYS, *OUTCOME_KEYS}
@@ -122,6 +129,8 @@ def to_rows(job: Job) -> list[tuple[str, str]]:
     for group, prefix in FIELD_KEYS.items():
         for name, values in getattr(job, group).dynamic_fields.items():
             rows.extend((f"{prefix}{name}", value) for value in values)
+    for name, when in job.conditions.dynamic_times.items():
+        rows.extend(_time_rows(f"{FIELD_KEYS['conditions']}{name}", when))
     for name, (type_key, prefix) in TIME_KEYS.items():
         point: TimePoint | None = getattr(job.conditions, name)
         if point is not None:
@@ -148,6 +157,10 @@ def from_rows(name: str, rows: Iterable[tuple[str, str | None]]) -> Job:
             data["conditions"][field] = {"amount": int(parts[0]), "start": parts[1] or "Before", "unit": parts[2]}
         elif search_type not in ("", "None"):
             data["unknown"][type_key] = [search_type]
+    times, unread = _field_times(values)
+    if times:
+        data["conditions"]["dynamic_times"] = times
+    data["unknown"].update(unread)
     for group, prefix in FIELD_KEYS.items():
         fields = {key.removeprefix(prefix): values.pop(key) for key in list(values) if _field_key(key, prefix)}
         if fields:
@@ -155,6 +168,51 @@ def from_rows(name: str, rows: Iterable[tuple[str, str | None]]) -> Job:
     data["last_run"] = _last_run(values)
     data["unknown"].update({key: found for key, found in values.items() if key not in _KNOWN})
     return Job.model_validate(data)
+
+
+def _time_rows(prefix: str, when: FieldTime) -> list[tuple[str, str]]:
+    if when.point is not None:
+        point = when.point
+        parts = (("", "1"), ("Start", point.start), ("Value", str(point.amount)), ("Format", point.unit))
+        return [(f"{prefix}TimePoint{part}", value) for part, value in parts]
+    rows = [(f"{prefix}TimeSlot", "1")]
+    for end, moment in (("Start", when.since), ("Stop", when.until)):
+        assert moment is not None  # FieldTime: a slot has both ends
+        numbers = (moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second)
+        rows += [(f"{prefix}TimeSlot{end}{part}", f"{n:02d}") for part, n in zip(SLOT_PARTS, numbers, strict=True)]
+    return rows
+
+
+def _field_times(values: dict[str, list[str]]) -> tuple[dict[str, FieldTime], dict[str, list[str]]]:
+    """The date fields' time conditions taken out of ``values`` (by field name), and the rows of those that cannot
+    be read (kept as unknown keys, so the job does not run with a condition it ignores and a save keeps them)."""
+    times: dict[str, FieldTime] = {}
+    unread: dict[str, list[str]] = {}
+    for key in [key for key in values if FIELD_TIME.match(key)]:
+        match = FIELD_TIME.match(key)
+        assert match is not None
+        known = POINT_PARTS if match["kind"] == "Point" else SLOT_KEYS
+        parts = {part: values.pop(key + part) for part in known if key + part in values}
+        if (parts.get("") or [""])[-1] in ("", "0"):
+            continue  # the field's box unticked: no condition, whatever its parts say
+        last = {part: found[-1] for part, found in parts.items() if found}
+        try:
+            times[match["name"]] = FieldTime.model_validate(_point(last) if match["kind"] == "Point" else _slot(last))
+        except (KeyError, ValueError):  # a part missing, not a number or not a date; ValidationError is a ValueError
+            unread.update({key + part: found for part, found in parts.items()})
+    return times, unread
+
+
+def _point(parts: dict[str, str]) -> dict[str, Any]:
+    return {"point": {"start": parts["Start"], "amount": int(parts["Value"]), "unit": parts["Format"]}}
+
+
+def _slot(parts: dict[str, str]) -> dict[str, Any]:
+    ends = {}
+    for end, default_second in (("Start", 0), ("Stop", 59)):
+        numbers = [int(parts.get(end + part) or (default_second if part == "Second" else 0)) for part in SLOT_PARTS]
+        ends["since" if end == "Start" else "until"] = datetime(*numbers)  # type: ignore[arg-type]
+    return ends
 
 
 def _field_key(key: str, prefix: str) -> bool:

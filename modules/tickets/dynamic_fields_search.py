@@ -135,6 +135,19 @@ def field_condition(field: FieldDef, flt: DynamicFieldFilter) -> ColumnElement[b
     return _holding(field, _COMPARE[flt.op](column, values[0]))
 
 
+def between(field: FieldDef, earliest: datetime | None, latest: datetime | None) -> ColumnElement[bool]:
+    """Tickets whose Date or DateTime ``field`` holds a moment from ``earliest`` to ``latest`` (both included; None
+    is open), as OTRS's TimePoint and TimeSlot searches; TicketInvalid for a field of another type."""
+    if field.column != "value_date":
+        raise TicketInvalid(
+            field.key, f"A time condition needs a Date or DateTime field; {field.label} is a {field.field_type} field."
+        )
+    column = VALUE.c.value_date
+    bounds = [column >= earliest] if earliest is not None else []
+    bounds += [column <= latest] if latest is not None else []
+    return _holding(field, and_(column.is_not(None), *bounds))
+
+
 def _value(field: FieldDef, op: str, text: str) -> Any:
     """A search value in the field's column type (a date for a DateTime's upper bound means that whole day)."""
     if field.field_type == "Checkbox":

@@ -212,4 +212,5 @@ def test_needle_terms_are_ticket_numbers_absent_words_and_misspellings() -> None
     assert terms[0] == "2024010110000001" and len(set(terms[1::3])) == 10 and len(set(terms[2::3])) == 10
     made_up = words.needle_terms(["2024010110000001"], 600)
     assert not written.intersection(made_up[1::3] + made_up[2::3])  # no word the generator writes
+    assert not [w for w in made_up[1::3] + made_up[2::3] if any(t.startswith(w) for t in written)]  # nor begins
     assert all(term.isalpha() and len(term) >= 4 for term in terms[1::3] + terms[2::3])

@@ -109,7 +109,13 @@ def test_an_automation_job_with_dynamic_field_conditions_and_actions(
     category.select_option(["hw", "net"])
     page.fill(f'[name="actions.dynamic_fields.{names["due"]}"]', "2031-05-06")
     page.select_option(f'[name="actions.dynamic_fields.{names["parts"]}"]', ["sw"])
-    expect(page.locator(f'[name="conditions.dynamic_fields.{names["due"]}"]')).to_have_count(0)
+    expect(page.locator(f'[name="conditions.dynamic_fields.{names["due"]}"]')).to_have_count(0)  # a time instead:
+    due_at = f"conditions.dynamic_times.{names['due']}"
+    page.select_option(f'[name="{due_at}.start"]', "Next")
+    page.fill(f'[name="{due_at}.amount"]', "3")
+    page.select_option(f'[name="{due_at}.unit"]', "week")
+    page.get_by_test_id(f"field-time-{names['due']}").evaluate("e => e.scrollIntoView({block: 'center'})")
+    page.screenshot(path=str(SHOTS / "automation-df-time.png"))  # centred: clear of the sticky header
     page.get_by_test_id("save").scroll_into_view_if_needed()
     page.screenshot(path=str(SHOTS / "automation-df-form.png"), full_page=True)
     page.get_by_test_id("save").click()
@@ -119,5 +125,7 @@ def test_an_automation_job_with_dynamic_field_conditions_and_actions(
     _ready(page)
     expect(category).to_have_values(["hw", "net"])
     expect(page.locator(f'[name="actions.dynamic_fields.{names["due"]}"]')).to_have_value("2031-05-06")
+    expect(page.locator(f'[name="{due_at}.amount"]')).to_have_value("3")
+    expect(page.locator(f'[name="{due_at}.unit"]')).to_have_value("week")
     assert problems.items == []
     context.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
 from flask.testing import FlaskClient
@@ -209,3 +210,49 @@ def test_dynamic_fields_in_the_form(auto: Auto) -> None:
     assert job.conditions.dynamic_fields == {menu: ["hw", "sw"]} and job.actions.dynamic_fields == {due: ["2031-05-06"]}
     edit = client.get("/admin/automation/edit?name=Kinds").get_data(as_text=True)
     assert '<option value="sw" selected>Software' in edit and 'value="2031-05-06"' in edit
+
+
+def test_date_field_times_in_the_form(auto: Auto) -> None:
+    queue = auto.queue()
+    due = make_field(auto.engine, "Date", prefix="Due")
+    seen = make_field(auto.engine, "DateTime", prefix="Seen")
+    client, csrf = admin(auto)
+    page = client.get("/admin/automation/new").get_data(as_text=True)
+    assert f'name="conditions.dynamic_times.{due}.since" type="date"' in page
+    assert f'name="conditions.dynamic_times.{seen}.until" type="datetime-local"' in page
+    due_at, seen_at = f"conditions.dynamic_times.{due}", f"conditions.dynamic_times.{seen}"
+    values = {
+        "conditions.queue_ids": [str(queue)],
+        "actions.priority_id": "5",
+        f"{due_at}.start": "Next",
+        f"{due_at}.amount": "3",
+        f"{due_at}.unit": "day",
+        f"{seen_at}.since": "2024-03-02T08:00",
+        f"{seen_at}.until": "2024-03-01T08:00",
+    }
+    bad = form(csrf, name="Dates", events=["TicketCreate"], **values)
+    answer = client.post("/admin/automation/save", data=bad)
+    assert answer.status_code == 422
+    shown = answer.get_data(as_text=True)
+    assert "The time slot ends before it starts." in error_beside(shown, seen_at)
+    assert 'value="2024-03-02T08:00"' in shown and '<option value="Next" selected>' in shown  # the posted values stay
+    both = {**bad, f"{seen_at}.until": "2024-03-09T17:30", f"{due_at}.since": "2024-03-01"}
+    assert "not both" in error_beside(client.post("/admin/automation/save", data=both).get_data(as_text=True), due_at)
+    good = {**bad, f"{seen_at}.until": "2024-03-09T17:30"}
+    assert client.post("/admin/automation/save", data=good).status_code == 303
+    times = auto.load("Dates").conditions.dynamic_times
+    assert times[due].point is not None and (times[due].point.start, times[due].point.amount) == ("Next", 3)
+    assert (times[seen].since, times[seen].until) == (datetime(2024, 3, 2, 8, 0), datetime(2024, 3, 9, 17, 30))
+    edit = client.get("/admin/automation/edit?name=Dates").get_data(as_text=True)
+    assert 'value="2024-03-09T17:30"' in edit
+    assert f'name="{due_at}.amount" aria-label="Due label: how many" value="3"' in edit
+    whole_days = {**good, f"{seen_at}.since": "", f"{seen_at}.until": "", f"{due_at}.amount": ""}
+    whole_days |= {f"{due_at}.since": "2024-03-01", f"{due_at}.until": "2024-03-04", "original_name": "Dates"}
+    assert client.post("/admin/automation/save", data=whole_days).status_code == 303
+    slot = auto.load("Dates").conditions.dynamic_times[due]
+    assert (slot.since, slot.until) == (datetime(2024, 3, 1), datetime(2024, 3, 4, 23, 59, 59))  # whole days
+    text = make_field(auto.engine, "Text", prefix="Note")
+    misfit = {**good, f"conditions.dynamic_times.{text}.amount": "1", "name": "Text time"}
+    refused = client.post("/admin/automation/save", data=misfit).get_data(as_text=True)
+    shown = error_beside(refused, f"conditions.dynamic_times.{text}")  # a field the form does not show as a date
+    assert "A time condition needs a Date or DateTime field" in shown

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from pydantic import ValidationError
 
-from modules.automation.model import Actions, Conditions, Job, TimePoint, error_messages
+from modules.automation.model import Actions, Conditions, FieldTime, Job, TimePoint, error_messages
 from modules.automation.schedule import GRACE, describe, is_due, latest_point
 from modules.automation.storage import from_rows, to_rows
 
@@ -164,3 +164,70 @@ def test_dynamic_fields_use_otrs_keys_one_row_per_value() -> None:
     assert "'Bad-Name' is not a dynamic field name (letters and digits only)." in str(caught.value)
     with pytest.raises(ValidationError, match="at most 200 characters per value of Note"):
         Actions(dynamic_fields={"Note": ["x" * 201]})
+
+
+def test_date_field_times_use_otrs_time_point_and_slot_keys() -> None:
+    job = Job(
+        name="Dates",
+        conditions=Conditions(
+            dynamic_times={
+                "Due": FieldTime(point=TimePoint(start="After", amount=3, unit="day")),
+                "Seen": FieldTime(since=datetime(2024, 3, 1, 8, 5), until=datetime(2024, 3, 31, 23, 59, 59)),
+            }
+        ),
+        actions=Actions(priority_id=5),
+    )
+    rows = to_rows(job)
+    assert [(k, v) for k, v in rows if k.startswith("Search_DynamicField_Due")] == [
+        ("Search_DynamicField_DueTimePoint", "1"),
+        ("Search_DynamicField_DueTimePointStart", "After"),
+        ("Search_DynamicField_DueTimePointValue", "3"),
+        ("Search_DynamicField_DueTimePointFormat", "day"),
+    ]
+    slot = dict((k.removeprefix("Search_DynamicField_SeenTimeSlot"), v) for k, v in rows if "SeenTimeSlot" in k)
+    assert slot == {
+        **{"": "1", "StartYear": "2024", "StartMonth": "03", "StartDay": "01", "StartHour": "08"},
+        **{"StartMinute": "05", "StartSecond": "00", "StopYear": "2024", "StopMonth": "03", "StopDay": "31"},
+        **{"StopHour": "23", "StopMinute": "59", "StopSecond": "59"},
+    }
+    back = from_rows(job.name, reversed(rows))
+    assert back.conditions.dynamic_times == job.conditions.dynamic_times and back.unknown == {}
+    now = datetime(2024, 3, 15, 12, 0)
+    assert job.conditions.dynamic_times["Due"].bounds(now) == (datetime(2024, 3, 18, 12, 0), None)
+    before = FieldTime(point=TimePoint(start="Before", amount=2, unit="hour"))
+    assert before.bounds(now) == (None, now - timedelta(hours=2))
+
+
+def test_otrs_date_field_rows_unticked_or_unreadable() -> None:
+    base = [("Valid", "1"), ("NewPriorityID", "5")]
+    unticked = [("Search_DynamicField_DueTimePoint", "0"), ("Search_DynamicField_DueTimePointStart", "Last")]
+    job = from_rows("Unticked", base + unticked)
+    assert job.conditions.dynamic_times == {} and job.unknown == {} and job.unsupported() == []
+    # OTRS writes only Year/Month/Day/Hour/Minute; the seconds default to the slot's whole minutes
+    minutes = [("Search_DynamicField_DueTimeSlot", "1")] + [
+        (f"Search_DynamicField_DueTimeSlot{end}{part}", value)
+        for end, values in (("Start", ("2024", "1", "2", "0", "0")), ("Stop", ("2024", "1", "3", "23", "59")))
+        for part, value in zip(("Year", "Month", "Day", "Hour", "Minute"), values, strict=True)
+    ]
+    slot = from_rows("Minutes", base + minutes).conditions.dynamic_times["Due"]
+    assert (slot.since, slot.until) == (datetime(2024, 1, 2), datetime(2024, 1, 3, 23, 59, 59))
+    broken = [("Search_DynamicField_DueTimePoint", "1"), ("Search_DynamicField_DueTimePointStart", "Someday")]
+    broken += [("Search_DynamicField_DueTimePointValue", "3"), ("Search_DynamicField_DueTimePointFormat", "day")]
+    job = from_rows("Broken", base + broken)
+    assert job.conditions.dynamic_times == {} and job.unsupported() == sorted(k for k, _v in broken)
+    assert sorted(to_rows(job)) == sorted(base + broken)  # kept as they were; the job does not run on them
+
+
+@pytest.mark.parametrize(
+    ("time", "message"),
+    [
+        ({}, "Give a time point, or both ends of a time slot."),
+        ({"since": "2024-03-01T00:00"}, "Give a time point, or both ends of a time slot."),
+        ({"since": "2024-03-02T00:00", "until": "2024-03-01T00:00"}, "The time slot ends before it starts."),
+        ({"point": {"amount": 1}, "since": "2024-03-01T00:00", "until": "2024-03-02T00:00"}, "not both"),
+    ],
+)
+def test_a_date_field_time_is_a_point_or_a_whole_slot(time: dict[str, object], message: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        Job.model_validate({"name": "T", "conditions": {"dynamic_times": {"Due": time}}, "actions": {"priority_id": 5}})
+    assert message in error_messages(caught.value)["conditions.dynamic_times.Due"]

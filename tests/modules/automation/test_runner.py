@@ -370,3 +370,38 @@ def test_items_are_read_once_per_batch_and_only_for_lambdas(auto: Auto) -> None:
         assert result.changed == changed
         first_articles = [s for s in statements if "min(article.id)" in s]  # items' read of the first articles
         assert len(first_articles) == item_reads, statements
+
+
+def test_date_field_time_points_and_slots(auto: Auto) -> None:
+    queue = auto.queue()
+    due = make_field(auto.engine, "Date", prefix="Due")
+    seen = make_field(auto.engine, "DateTime", prefix="Seen")
+    past, soon, far, empty = (auto.ticket(queue, title) for title in ("Past", "Soon", "Far", "No dates"))
+    auto.act("set_dynamic_fields", past, {due: "2024-03-05", seen: "2024-03-15 10:30:00"})  # NOW is 03-15 12:00
+    auto.act("set_dynamic_fields", soon, {due: "2024-03-18", seen: "2024-03-14 12:00:00"})
+    auto.act("set_dynamic_fields", far, {due: "2024-05-01"})
+    with auto.engine.connect() as conn:
+
+        def ids(name: str, **time: Any) -> list[int]:
+            found = Conditions(queue_ids=[queue], dynamic_times={name: time})
+            return [i for batch in matching.batches(conn, found, NOW) for i in batch]
+
+        def point(start: str, amount: int, unit: str) -> dict[str, Any]:
+            return {"point": {"start": start, "amount": amount, "unit": unit}}
+
+        assert ids(due, **point("Before", 7, "day")) == [past]  # 03-05 is before 03-08 12:00
+        assert ids(due, **point("Last", 11, "day")) == [past]
+        assert ids(due, **point("Last", 10, "day")) == []  # from 03-05 12:00: the date's midnight is before
+        assert ids(due, **point("Next", 5, "day")) == [soon]
+        assert ids(due, **point("After", 30, "day")) == [far]  # 05-01 is after 04-14 12:00
+        assert ids(due, since="2024-03-01T00:00", until="2024-03-18T00:00") == [past, soon]  # both ends included
+        assert ids(seen, **point("Last", 2, "hour")) == [past] and ids(seen, **point("Last", 1, "hour")) == []
+        assert ids(seen, **point("Last", 1, "day")) == [past, soon]
+        assert empty not in ids(due, since="1970-01-01T00:00", until="2999-01-01T00:00")  # no value, no match
+    result = auto.run(auto.save(job("Soon due", queue, conditions={"dynamic_times": {due: point("Next", 5, "day")}})))
+    assert (result.matched, result.changed) == (1, [soon])
+    text = make_field(auto.engine, "Text", prefix="Note")
+    misfit = job("Text time", queue, conditions={"dynamic_times": {text: point("Last", 1, "day")}})
+    refused = auto.run(auto.save(misfit))
+    assert refused.stopped is not None and "A time condition needs a Date or DateTime field" in refused.stopped
+    assert refused.matched == 0
