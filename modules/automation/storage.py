@@ -8,7 +8,10 @@ time conditions as OTRS's TimePoint keys (``TimeSearchType=TimePoint``, ``Ticket
 the lambdas (``GotrsConditionLambda``), the acting user and the last run's outcome.  Dynamic fields are OTRS's
 ``Search_DynamicField_<Name>`` (conditions) and ``DynamicField_<Name>`` (actions) keys, one row per value; a Date
 or DateTime field's time condition is OTRS's ``Search_DynamicField_<Name>TimePoint`` (``=1``, with ``...Start``,
-``...Value``, ``...Format``) or ``...TimeSlot`` (``=1``, with ``...StartYear`` .. ``...StopSecond``).
+``...Value``, ``...Format``) or ``...TimeSlot`` (``=1``, with ``...StartYear`` .. ``...StopSecond``).  Field
+types shape a few keys as OTRS's drivers read them: a Checkbox condition's "unchecked" is ``-1`` (OTRS reads ``0``
+as "any"), a Checkbox action is ``DynamicField_<Name>Used=1`` beside its ``1`` or ``0``, and a Date or DateTime
+action is ``DynamicField_<Name>Used=1`` with ``...Year``, ``...Month``, ``...Day``, ``...Hour``, ``...Minute``.
 
 ``job_value`` is ``VARCHAR(200)``: a longer value (a lambda, a long note) is cut into pieces stored as ``Key``,
 ``Key::2``, ``Key::3`` ... and joined when read (OTRS sees the first 200 characters).  Keys GOTRS does not know are
@@ -18,6 +21,7 @@ Example::
 
     save(conn, job)                       # insert (or replace, with old_name) all the job's rows
     load(conn, "VIP outage")              # Job, or None
+    to_rows(job, {"Due": "Date"})         # [("Valid", "1"), ..., ("DynamicField_DueUsed", "1"), ...]
     load_all(conn)                        # every job, one statement
     record_run(conn, "VIP outage", run, now, schedule=True)
 """
@@ -25,7 +29,7 @@ Example::
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -34,6 +38,7 @@ from sqlalchemy import Connection, delete, distinct, insert, select
 
 from modules.automation.model import FIELD_NAME, FieldTime, Job, LastRun, TimePoint
 from modules.db.schema import metadata
+from modules.tickets import dynamic_fields as dynamic
 from modules.tickets.changes import to_epoch
 
 TABLE = metadata.tables["generic_agent_jobs"]
@@ -101,6 +106,12 @@ FIELD_TIME = re.compile(r"^Search_DynamicField_(?P<name>[A-Za-z0-9]+?)Time(?P<ki
 SLOT_PARTS = ("Year", "Month", "Day", "Hour", "Minute", "Second")
 POINT_PARTS = ("", "Start", "Value", "Format")
 SLOT_KEYS = ("", *(end + part for end in ("Start", "Stop") for part in SLOT_PARTS))
+DATE_PARTS = ("Year", "Month", "Day", "Hour", "Minute")
+"""A Date or DateTime action's keys after ``DynamicField_<Name>`` (with ``Used``), as OTRS's date driver reads them."""
+UNCHECKED = "-1"
+"""A Checkbox condition's "unchecked" in OTRS (its search reads ``-1`` as the stored ``0``)."""
+Types = Mapping[str, str]
+"""Dynamic field name -> field type (``Checkbox``, ``Date`` ...): what shapes a field's keys."""
 RUN_KEYS = ("ScheduleLastRun", "ScheduleLastRunUnixTime")
 OUTCOME_KEYS = ("GotrsLastRun", "GotrsLastRunFailure")
 _KNOWN = {key for key, _path, _kind in KEYS} | {"Valid", *RUN_KEYS, *OUTCOME_KEYS}
@@ -111,8 +122,9 @@ for _type_key, _prefix in TIME_KEYS.values():
 # --- rows <-> model --------------------------------------------------------------------------------------------
 
 
-def to_rows(job: Job) -> list[tuple[str, str]]:
-    """The job's (key, value) rows, without the run bookkeeping (``record_run`` writes that)."""
+def to_rows(job: Job, types: Types | None = None) -> list[tuple[str, str]]:
+    """The job's (key, value) rows, without the run bookkeeping (``record_run`` writes that); ``types`` shape the
+    keys of Checkbox and date fields as OTRS reads them."""
     data = job.model_dump()
     rows: list[tuple[str, str]] = [("Valid", "1" if job.valid else "0")]
     for key, path, kind in KEYS:
@@ -126,9 +138,12 @@ def to_rows(job: Job) -> list[tuple[str, str]]:
             if path == "actions.pending_unit" and not job.actions.pending_amount:
                 continue
             rows.extend(_pieces(key, _text(value)))
-    for group, prefix in FIELD_KEYS.items():
-        for name, values in getattr(job, group).dynamic_fields.items():
-            rows.extend((f"{prefix}{name}", value) for value in values)
+    types = types or {}
+    for name, values in job.conditions.dynamic_fields.items():
+        unchecked = types.get(name) == "Checkbox"
+        rows += [(f"Search_DynamicField_{name}", UNCHECKED if unchecked and v == "0" else v) for v in values]
+    for name, values in job.actions.dynamic_fields.items():
+        rows.extend(_action_rows(name, values, types.get(name)))
     for name, when in job.conditions.dynamic_times.items():
         rows.extend(_time_rows(f"{FIELD_KEYS['conditions']}{name}", when))
     for name, (type_key, prefix) in TIME_KEYS.items():
@@ -141,8 +156,9 @@ def to_rows(job: Job) -> list[tuple[str, str]]:
     return rows
 
 
-def from_rows(name: str, rows: Iterable[tuple[str, str | None]]) -> Job:
-    """The job stored in ``rows`` (raises ValidationError for a job GOTRS cannot read)."""
+def from_rows(name: str, rows: Iterable[tuple[str, str | None]], types: Types | None = None) -> Job:
+    """The job stored in ``rows`` (raises ValidationError for a job GOTRS cannot read); ``types`` as for
+    :func:`to_rows`."""
     values = _collect(rows)
     data: dict[str, Any] = {"name": name, "conditions": {}, "actions": {}, "unknown": {}}
     data["valid"] = (values.pop("Valid", ["1"]) or ["1"])[-1] not in ("0", "")
@@ -161,13 +177,61 @@ def from_rows(name: str, rows: Iterable[tuple[str, str | None]]) -> Job:
     if times:
         data["conditions"]["dynamic_times"] = times
     data["unknown"].update(unread)
+    used = _used_actions(values, types or {})
     for group, prefix in FIELD_KEYS.items():
         fields = {key.removeprefix(prefix): values.pop(key) for key in list(values) if _field_key(key, prefix)}
+        fields |= used if group == "actions" else {}
+        if group == "conditions":
+            checkboxes = {n for n, t in (types or {}).items() if t == "Checkbox"}
+            fields = {n: ["0" if n in checkboxes and v == UNCHECKED else v for v in vs] for n, vs in fields.items()}
         if fields:
             data[group]["dynamic_fields"] = fields
     data["last_run"] = _last_run(values)
     data["unknown"].update({key: found for key, found in values.items() if key not in _KNOWN})
     return Job.model_validate(data)
+
+
+def _action_rows(name: str, values: list[str], field_type: str | None) -> list[tuple[str, str]]:
+    key = f"DynamicField_{name}"
+    if field_type == "Checkbox":
+        return [(f"{key}Used", "1"), (key, values[0])]
+    if field_type in ("Date", "DateTime"):
+        try:
+            moment = datetime.fromisoformat(values[0])
+        except ValueError:  # not a date: kept as written, and refused beside the field before it runs
+            return [(key, values[0])]
+        numbers = (moment.year, moment.month, moment.day, moment.hour, moment.minute)
+        return [(f"{key}Used", "1")] + [(key + part, f"{n:02d}") for part, n in zip(DATE_PARTS, numbers, strict=True)]
+    return [(key, value) for value in values]
+
+
+def _used_actions(values: dict[str, list[str]], types: Types) -> dict[str, list[str]]:
+    """Checkbox and date actions as OTRS stores them (``DynamicField_<Name>Used`` with the value or the date's
+    parts) taken out of ``values``, as {name: [value]}; an unticked ``Used`` is no action."""
+    found: dict[str, list[str]] = {}
+    for key in [key for key in values if key.startswith("DynamicField_") and key.endswith("Used")]:
+        name = key.removeprefix("DynamicField_").removesuffix("Used")
+        if not FIELD_NAME.fullmatch(name) or (name not in types and name + "Used" in types):
+            continue  # a field named ...Used set to a value
+        base = f"DynamicField_{name}"
+        used = (values.pop(key) or [""])[-1] not in ("", "0")
+        parts = {part: (values.pop(base + part, None) or [""])[-1] for part in DATE_PARTS}
+        value = (values.pop(base, None) or [""])[-1]
+        if not used:
+            continue
+        if parts["Year"]:
+            found[name] = [_date_value(parts, types.get(name))]
+        else:
+            found[name] = ["1" if value not in ("", "0") else "0"]  # OTRS: a checkbox unticked is no value
+    return found
+
+
+def _date_value(parts: dict[str, str], field_type: str | None) -> str:
+    """``YYYY-MM-DD`` for a Date field, ``YYYY-MM-DD HH:MM:00`` for the others (the parts as written, padded; the
+    field's check refuses a date that is not one)."""
+    year, month, day, hour, minute = (parts[p].strip() or "0" for p in DATE_PARTS)
+    date = f"{year:0>4}-{month:0>2}-{day:0>2}"
+    return date if field_type == "Date" else f"{date} {hour:0>2}:{minute:0>2}:00"
 
 
 def _time_rows(prefix: str, when: FieldTime) -> list[tuple[str, str]]:
@@ -318,18 +382,25 @@ def raw(conn: Connection, name: str | None = None) -> dict[str, list[tuple[str, 
     return found
 
 
+def field_types(conn: Connection) -> dict[str, str]:
+    """Every ticket and article dynamic field's type by name (invalid ones too: a job may still name them)."""
+    return {name: field.field_type for name, field in dynamic.definitions(conn, valid_only=False).items()}
+
+
 def load(conn: Connection, name: str) -> Job | None:
     """The job named ``name``, or None."""
     rows = raw(conn, name).get(name)
-    return from_rows(name, rows) if rows else None
+    return from_rows(name, rows, field_types(conn)) if rows else None
 
 
 def load_all(conn: Connection, on_error: Callable[[str, str], None] | None = None) -> list[Job]:
     """Every job GOTRS can read, by name; ``on_error(name, message)`` hears of the others."""
     jobs = []
-    for name, rows in sorted(raw(conn).items()):
+    stored = raw(conn)
+    types = field_types(conn) if stored else {}
+    for name, rows in sorted(stored.items()):
         try:
-            jobs.append(from_rows(name, rows))
+            jobs.append(from_rows(name, rows, types))
         except ValidationError as error:
             if on_error is not None:
                 on_error(name, f"The stored job cannot be read: {error.errors()[0]['msg']}")
@@ -347,7 +418,8 @@ def save(conn: Connection, job: Job, *, old_name: str | None = None) -> None:
     if old_name is not None:
         keep = [(k, v) for k, v in raw(conn, old_name).get(old_name, []) if k in RUN_KEYS or k in OUTCOME_KEYS]
         conn.execute(delete(TABLE).where(TABLE.c.job_name == old_name))
-    rows = [{"job_name": job.name, "job_key": k, "job_value": v} for k, v in [*to_rows(job), *keep]]
+    types = field_types(conn) if job.conditions.dynamic_fields or job.actions.dynamic_fields else {}
+    rows = [{"job_name": job.name, "job_key": k, "job_value": v} for k, v in [*to_rows(job, types), *keep]]
     conn.execute(insert(TABLE), rows)
 
 

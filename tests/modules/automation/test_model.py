@@ -231,3 +231,42 @@ def test_a_date_field_time_is_a_point_or_a_whole_slot(time: dict[str, object], m
     with pytest.raises(ValidationError) as caught:
         Job.model_validate({"name": "T", "conditions": {"dynamic_times": {"Due": time}}, "actions": {"priority_id": 5}})
     assert message in error_messages(caught.value)["conditions.dynamic_times.Due"]
+
+
+def test_checkbox_and_date_fields_are_stored_as_otrs_drivers_read_them() -> None:
+    types = {"Flag": "Checkbox", "Off": "Checkbox", "Due": "Date", "Seen": "DateTime", "Kind": "Dropdown"}
+    job = Job(
+        name="Typed",
+        conditions=Conditions(dynamic_fields={"Flag": ["1", "0"], "Kind": ["0"]}),
+        actions=Actions(
+            dynamic_fields={"Off": ["0"], "Flag": ["1"], "Due": ["2031-05-06"], "Seen": ["2031-05-06 07:08:00"]}
+        ),
+    )
+    rows = to_rows(job, types)
+    assert [v for k, v in rows if k == "Search_DynamicField_Flag"] == ["1", "-1"]  # OTRS's "unchecked"
+    assert [v for k, v in rows if k == "Search_DynamicField_Kind"] == ["0"]  # a dropdown's key stays
+    actions = {k: v for k, v in rows if k.startswith("DynamicField_")}
+    assert actions == {
+        **{"DynamicField_OffUsed": "1", "DynamicField_Off": "0"},
+        **{"DynamicField_FlagUsed": "1", "DynamicField_Flag": "1"},
+        **{"DynamicField_DueUsed": "1", "DynamicField_DueYear": "2031", "DynamicField_DueMonth": "05"},
+        **{"DynamicField_DueDay": "06", "DynamicField_DueHour": "00", "DynamicField_DueMinute": "00"},
+        **{"DynamicField_SeenUsed": "1", "DynamicField_SeenYear": "2031", "DynamicField_SeenMonth": "05"},
+        **{"DynamicField_SeenDay": "06", "DynamicField_SeenHour": "07", "DynamicField_SeenMinute": "08"},
+    }
+    back = from_rows(job.name, reversed(rows), types)
+    assert back.conditions.dynamic_fields == {"Flag": ["0", "1"], "Kind": ["0"]} and back.unknown == {}
+    assert back.actions.dynamic_fields == job.actions.dynamic_fields
+    # as OTRS's admin screen writes them: single digits, an unticked box without its value, an unused date
+    otrs = [("Valid", "1"), ("DynamicField_FlagUsed", "1"), ("DynamicField_OffUsed", "1"), ("DynamicField_Off", "")]
+    otrs += [("DynamicField_DueUsed", "1"), ("DynamicField_DueYear", "2031"), ("DynamicField_DueMonth", "5")]
+    otrs += [("DynamicField_DueDay", "6"), ("DynamicField_DueHour", "0"), ("DynamicField_DueMinute", "0")]
+    otrs += [("DynamicField_SeenUsed", "0"), ("DynamicField_SeenYear", "2031"), ("DynamicField_SeenMonth", "5")]
+    read = from_rows("OTRS", otrs, types)
+    assert read.actions.dynamic_fields == {"Due": ["2031-05-06"], "Flag": ["0"], "Off": ["0"]} and read.unknown == {}
+    assert read.unsupported() == []
+    assert from_rows("Untyped", [("Valid", "1"), ("DynamicField_Due", "2031-05-06")]).actions.dynamic_fields == {
+        "Due": ["2031-05-06"]
+    }  # as GOTRS stored a date before it wrote OTRS's keys
+    someday = Job(name="Bad date", actions=Actions(dynamic_fields={"Due": ["someday"]}))
+    assert ("DynamicField_Due", "someday") in to_rows(someday, types)  # kept; the field's check refuses it

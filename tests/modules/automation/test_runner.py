@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
 
-from modules.automation import matching
+from modules.automation import matching, storage
 from modules.automation.model import Actions, Conditions, Job, TimePoint
 from modules.tickets import dynamic_fields as dynamic
 from modules.tickets import maintenance
@@ -405,3 +405,24 @@ def test_date_field_time_points_and_slots(auto: Auto) -> None:
     refused = auto.run(auto.save(misfit))
     assert refused.stopped is not None and "A time condition needs a Date or DateTime field" in refused.stopped
     assert refused.matched == 0
+
+
+def test_checkbox_and_date_fields_run_as_stored_in_otrs_keys(auto: Auto) -> None:
+    queue = auto.queue()
+    flag = make_field(auto.engine, "Checkbox", prefix="Flag")
+    due = make_field(auto.engine, "Date", prefix="Due")
+    ticked, unticked, unset = auto.ticket(queue, "Ticked"), auto.ticket(queue, "Unticked"), auto.ticket(queue, "Unset")
+    auto.act("set_dynamic_fields", ticked, {flag: "1"})
+    auto.act("set_dynamic_fields", unticked, {flag: "0"})
+    actions = {"dynamic_fields": {flag: ["1"], due: ["2031-05-06"]}}
+    auto.save(job("Tick", queue, conditions={"dynamic_fields": {flag: ["0"]}}, actions=actions))
+    with auto.engine.connect() as conn:
+        rows = dict(storage.raw(conn, "Tick")["Tick"])
+    assert rows[f"Search_DynamicField_{flag}"] == "-1" and rows[f"DynamicField_{flag}Used"] == "1"
+    assert (rows[f"DynamicField_{due}Used"], rows[f"DynamicField_{due}Month"]) == ("1", "05")
+    result = auto.run(auto.load("Tick"))  # read back from OTRS's keys
+    assert (result.matched, result.changed) == (1, [unticked])  # unchecked: the stored 0, not "no value"
+    with auto.engine.connect() as conn:
+        fields = dynamic.definitions(conn)
+        values = dynamic.read_values(conn, [fields[flag], fields[due]], [ticked, unticked, unset])
+    assert values[unticked] == {flag: 1, due: date(2031, 5, 6)} and values[ticked] == {flag: 1}
