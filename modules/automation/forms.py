@@ -178,14 +178,14 @@ def _field_times(form: MultiDict[str, str]) -> dict[str, dict[str, Any]]:
             start, unit = given["start"] or "Last", given["unit"] or "day"
             when["point"] = {"start": start, "amount": given["amount"], "unit": unit}
         if given["since"] is not None or given["until"] is not None:
-            when["since"] = _day_end(given["since"], "T00:00:00")
-            when["until"] = _day_end(given["until"], "T23:59:59")
+            when["since"] = _whole_day(given["since"], "T00:00:00")
+            when["until"] = _whole_day(given["until"], "T23:59:59")
         if when:
             found[name] = when
     return found
 
 
-def _day_end(text: str | None, time_of_day: str) -> str | None:
+def _whole_day(text: str | None, time_of_day: str) -> str | None:
     return text + time_of_day if text is not None and len(text) == len("2026-12-31") else text
 
 

@@ -137,6 +137,13 @@ class Conditions(BaseModel):
     def _dynamic_fields(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
         return _field_values(value)
 
+    @field_validator("created", "changed", "escalation")
+    @classmethod
+    def _ticket_time(cls, value: TimePoint | None) -> TimePoint | None:
+        if value is not None and value.start == "After":
+            raise _error("Choose more than, within the last or within the next.")  # OTRS's ticket times have no After
+        return value
+
     @field_validator("dynamic_times")
     @classmethod
     def _dynamic_times(cls, value: dict[str, FieldTime]) -> dict[str, FieldTime]:

@@ -110,6 +110,11 @@ def test_an_otrs_job_reads_and_unsupported_settings_are_named() -> None:
         ({"actions": {"note_subject": "Hi", "priority_id": 2}}, "actions.note_body", "A note needs a body."),
         ({"actions": {"priority_id": "high"}}, "actions.priority_id", "Give a whole number."),
         ({"conditions": {"created": {"amount": 0}}}, "conditions.created.amount", "Give at least 1."),
+        (
+            {"conditions": {"changed": {"amount": 2, "start": "After"}}},
+            "conditions.changed",
+            "Choose more than, within the last or within the next.",
+        ),
     ],
 )
 def test_validation_names_the_field(data: dict[str, object], field: str, message: str) -> None:
