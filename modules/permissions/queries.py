@@ -118,7 +118,7 @@ def _decoded(raw: Any) -> str:
 
 
 @cache
-def _agent_grants() -> CompoundSelect:
+def _agent_grants() -> CompoundSelect[Any]:
     users, groups, prefs = T["users"], T["permission_groups"], T["user_preferences"]
     group_user, role_user, roles, group_role = T["group_user"], T["role_user"], T["roles"], T["group_role"]
     user_id = bindparam("grant_user_id", type_=Integer)
