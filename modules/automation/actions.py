@@ -7,6 +7,10 @@ unlocks, leaving pending resets the time) are exactly an agent's; the service re
 without the ``owner`` key on the queue, a state needing a pending time) with its one sentence.  A lambda action's
 changes (``scripting.LambdaChanges``) override the static ones.
 
+A job's own note has its OTRS tags replaced (``<OTRS_TICKET_TicketNumber>``, ``<OTRS_CUSTOMER_DATA_UserFirstname>``,
+``<OTRS_OWNER_UserFullname>`` ...: :mod:`modules.tickets.tags`, with the ticket as it is when the note is added and
+no article), as OTRS's GenericAgentArticle does; a lambda's note is its own text.
+
 Locking keeps the owner, as OTRS's TicketLockSet does (the agent screens' lock also takes the ticket; a job does
 not).  A pending time is set only when the ticket is (or becomes) pending, as in OTRS.
 
@@ -28,6 +32,7 @@ from modules.tickets import changes as rules
 from modules.tickets.drafts import ArticleDraft
 from modules.tickets.errors import TicketInvalid
 from modules.tickets.service import TicketService
+from modules.tickets.tags import context_for, replace_tags
 
 NOTE_FROM = "GenericAgent"
 NOTE_COMMENT = "Generic Agent note added."
@@ -87,7 +92,10 @@ def _note(service: TicketService, ticket_id: int, actions: Actions, extra: Lambd
     if extra.note is not None:
         subject, body, visible = extra.note.subject, extra.note.body, extra.note.visible_for_customer
     elif actions.note_body:
-        subject, body, visible = actions.note_subject or "Note", actions.note_body, actions.note_visible
+        ticket = service.ticket(ticket_id, "rw", lock=False)
+        tags = context_for(service.conn, ticket, service.actor.user_id, None, service.options)
+        subject = replace_tags(actions.note_subject or "Note", tags)
+        body, visible = replace_tags(actions.note_body, tags), actions.note_visible
     else:
         return False
     draft = ArticleDraft.model_validate(

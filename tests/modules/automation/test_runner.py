@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from modules.automation import matching, storage
 from modules.automation.model import Actions, Conditions, Job, TimePoint
@@ -426,3 +426,31 @@ def test_checkbox_and_date_fields_run_as_stored_in_otrs_keys(auto: Auto) -> None
         fields = dynamic.definitions(conn)
         values = dynamic.read_values(conn, [fields[flag], fields[due]], [ticked, unticked, unset])
     assert values[unticked] == {flag: 1, due: date(2031, 5, 6)} and values[ticked] == {flag: 1}
+
+
+def test_a_job_note_has_its_otrs_tags_replaced(auto: Auto) -> None:
+    queue, target = auto.queue(), auto.queue()
+    ticket = auto.ticket(queue, "Printer jams")
+    note = {
+        "queue_id": target,
+        "note_subject": "<OTRS_TICKET_TicketNumber>: <OTRS_TICKET_Title>",
+        "note_body": "Moved to <OTRS_TICKET_Queue> (<OTRS_QUEUE>) by <OTRS_CONFIG_Ticket::Hook>. "
+        "<OTRS_CONFIG_DatabasePw>",
+    }
+    result = auto.run(auto.save(job("Tagged", queue, actions=note)))
+    assert result.changed == [ticket]
+    with auto.engine.connect() as conn:
+        article, mime = T["article"], T["article_data_mime"]
+        tn, target_name = (
+            conn.execute(select(T["ticket"].c.tn).where(T["ticket"].c.id == ticket)).scalar_one(),
+            conn.execute(select(T["queue"].c.name).where(T["queue"].c.id == target)).scalar_one(),
+        )
+        subject, body = conn.execute(
+            select(mime.c.a_subject, mime.c.a_body)
+            .select_from(article.join(mime, mime.c.article_id == article.c.id))
+            .where(article.c.ticket_id == ticket)
+            .order_by(article.c.id.desc())
+            .limit(1)
+        ).one()
+    assert subject == f"{tn}: Printer jams"  # the ticket as it is when the note is added: after the move
+    assert body == f"Moved to {target_name} ({target_name}) by Ticket#. -"  # no secret setting, ever
