@@ -92,10 +92,11 @@ def _note(service: TicketService, ticket_id: int, actions: Actions, extra: Lambd
     if extra.note is not None:
         subject, body, visible = extra.note.subject, extra.note.body, extra.note.visible_for_customer
     elif actions.note_body:
-        ticket = service.ticket(ticket_id, "rw", lock=False)
-        tags = context_for(service.conn, ticket, service.actor.user_id, None, service.options)
-        subject = replace_tags(actions.note_subject or "Note", tags)
-        body, visible = replace_tags(actions.note_body, tags), actions.note_visible
+        subject, body, visible = actions.note_subject or "Note", actions.note_body, actions.note_visible
+        if "<otrs_" in (subject + body).lower():  # the tags' values cost a few reads: only for a note with tags
+            ticket = service.ticket(ticket_id, "rw", lock=False)
+            tags = context_for(service.conn, ticket, service.actor.user_id, None, service.options)
+            subject, body = replace_tags(subject, tags), replace_tags(body, tags)
     else:
         return False
     draft = ArticleDraft.model_validate(
