@@ -37,7 +37,7 @@ lint: $(VENV)/.dev-installed
 	$(BIN)/ruff format --check .
 
 typecheck: $(VENV)/.dev-installed
-	$(BIN)/mypy goatkit
+	$(BIN)/mypy goatkit modules
 
 assets:
 	scripts/build-assets.sh

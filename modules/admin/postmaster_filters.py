@@ -67,7 +67,7 @@ class PostmasterFilterRules(ModuleHook):
     def extend_rows(self, conn: Connection, module: ResolvedModule, rows: list[dict[str, Any]]) -> None:
         found = _rules(conn, [row["f_name"] for row in rows if "f_name" in row])
         for row in rows:
-            rules = found.get(row.get("f_name"), {"matches": [], "sets": []})
+            rules: dict[str, list[Rule]] = found.get(row.get("f_name"), {"matches": [], "sets": []})
             row.update(rules)
 
     def form_html(

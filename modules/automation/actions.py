@@ -1,11 +1,12 @@
 """A job's actions on one ticket, through the ticket service, in OTRS's order (GenericAgent ``_JobRunTicket``).
 
-Order: move (queue), note, state (with the pending time), customer, title, type, priority, owner, responsible,
-lock/unlock, dynamic fields, delete.  Every step is a :class:`~modules.tickets.service.TicketService` call, so
-history rows (``TicketDynamicFieldUpdate`` per changed field too), events and rules (a move unlocks, closing
-unlocks, leaving pending resets the time) are exactly an agent's; the service refuses what is not allowed (an owner
-without the ``owner`` key on the queue, a state needing a pending time) with its one sentence.  A lambda action's
-changes (``scripting.LambdaChanges``) override the static ones.
+Order: move (queue), note, state (with the pending time), customer, title, type, service, SLA, priority, owner,
+responsible, lock/unlock, dynamic fields, delete.  Every step is a
+:class:`~modules.tickets.service.TicketService` call, so history rows (``TicketDynamicFieldUpdate`` per changed
+field too), events and rules (a move unlocks, closing unlocks, leaving pending resets the time) are exactly an
+agent's; the service refuses what is not allowed (an owner without the ``owner`` key on the queue, a state needing
+a pending time, an SLA not of the ticket's service) with its one sentence.  A lambda action's changes
+(``scripting.LambdaChanges``) override the static ones.
 
 A job's own note has its OTRS tags replaced (``<OTRS_TICKET_TicketNumber>``, ``<OTRS_CUSTOMER_DATA_UserFirstname>``,
 ``<OTRS_OWNER_UserFullname>`` ...: :mod:`modules.tickets.tags`, with the ticket as it is when the note is added and
@@ -66,6 +67,12 @@ def apply(
     ticket_type = extra.type if extra.type is not None else actions.type_id
     if ticket_type is not None:
         changed |= service.set_type(ticket_id, ticket_type)
+    new_service = extra.service if extra.service is not None else actions.service_id
+    if new_service is not None:
+        changed |= service.set_service(ticket_id, new_service)
+    sla = extra.sla if extra.sla is not None else actions.sla_id
+    if sla is not None:
+        changed |= service.set_sla(ticket_id, sla)
     priority = extra.priority if extra.priority is not None else actions.priority_id
     if priority is not None:
         changed |= service.set_priority(ticket_id, priority)

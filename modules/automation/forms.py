@@ -49,6 +49,8 @@ ID_ACTIONS = {
     "owner_id": "agents",
     "responsible_id": "agents",
     "type_id": "types",
+    "service_id": "services",
+    "sla_id": "slas",
 }
 TEXT_ACTIONS = ("title", "customer_id", "customer_user", "note_subject", "note_body", "note_from")
 TIMES = ("created", "changed", "escalation")

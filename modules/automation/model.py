@@ -182,7 +182,7 @@ class Conditions(BaseModel):
 
 class Actions(BaseModel):
     """What a job does to each ticket, in OTRS's order: queue, note, state and pending time, customer, title,
-    type, priority, owner, responsible, lock, then delete."""
+    type, service, SLA, priority, owner, responsible, lock, dynamic fields, then delete."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -195,6 +195,8 @@ class Actions(BaseModel):
     responsible_id: int | None = None
     lock_id: int | None = None
     type_id: int | None = None
+    service_id: int | None = None
+    sla_id: int | None = None
     title: str | None = Field(default=None, max_length=255)
     customer_id: str | None = Field(default=None, max_length=150)
     customer_user: str | None = Field(default=None, max_length=200)

@@ -52,6 +52,8 @@ class LambdaChanges(BaseModel):
     responsible: int | str | None = None
     lock: Literal["lock", "unlock"] | None = None
     type: int | str | None = None
+    service: int | str | None = None
+    sla: int | str | None = None
     title: str | None = Field(default=None, min_length=1, max_length=255)
     customer_id: str | None = Field(default=None, max_length=150)
     customer_user: str | None = Field(default=None, max_length=200)

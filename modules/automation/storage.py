@@ -80,6 +80,8 @@ KEYS: tuple[tuple[str, str, str], ...] = (
     ("NewResponsibleID", "actions.responsible_id", "int"),
     ("NewLockID", "actions.lock_id", "int"),
     ("NewTypeID", "actions.type_id", "int"),
+    ("NewServiceID", "actions.service_id", "int"),
+    ("NewSLAID", "actions.sla_id", "int"),
     ("NewTitle", "actions.title", "text"),
     ("NewCustomerID", "actions.customer_id", "text"),
     ("NewCustomerUserLogin", "actions.customer_user", "text"),

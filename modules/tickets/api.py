@@ -142,6 +142,8 @@ def list_view() -> Response:
         params = {key: values if len(values) > 1 else values[0] for key, values in request.args.lists()}
         page_size = _page_size(params.pop("page_size", "50"))
         cursor = params.pop("cursor", None)
+        if isinstance(cursor, list):
+            raise _Stop(error_response(400, f"cursor: give one page link, not {len(cursor)}."))
         query = TicketQuery.parse(params)
         page = search_tickets(conn, query, agent_id=service.actor.user_id, page_size=page_size, cursor=cursor)
         data = _hits_json(conn, service.refs, list(page.rows))

@@ -111,14 +111,14 @@ def condition(
     matches = matcher(tables, terms)
     if matches is None:
         return false()
-    ticket_id = _TICKET.c.id if ticket_id is None else ticket_id
+    column: ColumnElement[int] = _TICKET.c.id if ticket_id is None else ticket_id
     if plan != "collect":
         per_ticket = [
-            exists(select(literal(1)).where(table.c.ticket_id == ticket_id, matches(table)).offset(0))
+            exists(select(literal(1)).where(table.c.ticket_id == column, matches(table)).offset(0))
             for table in (tables.article, tables.ticket)
         ]
         return or_(*per_ticket)
-    return ticket_id.in_(_hits(tables, matches))
+    return column.in_(_hits(tables, matches))
 
 
 def choose(conn: Connection, tables: SearchTables, terms: tuple[Term, ...]) -> Plan:

@@ -40,6 +40,8 @@ def full_job() -> Job:
             note_body="Escalated.\n" + "y" * 300,
             note_subject="Auto",
             lock_id=2,
+            service_id=8,
+            sla_id=9,
             delete=False,
         ),
         unknown={"SearchInArchive": ["AllTickets"]},
@@ -55,6 +57,7 @@ def test_rows_use_otrs_keys_and_round_trip() -> None:
     assert [v for k, v in rows if k == "ScheduleDays"] == ["1", "5"]
     assert ("NewPriorityID", "5") in rows and ("NewStateID", "6") in rows and ("NewLockID", "2") in rows
     assert ("NewPendingTime", "3") in rows and ("NewPendingTimeType", "86400") in rows
+    assert ("NewServiceID", "8") in rows and ("NewSLAID", "9") in rows
     assert ("Title", "outage") in rows and ("MIMEBase_Subject", "down*") in rows and ("CustomerID", "ACME") in rows
     assert ("TimeSearchType", "TimePoint") in rows and ("TicketCreateTimePoint", "2") in rows
     assert ("TicketCreateTimePointStart", "Before") in rows and ("TicketCreateTimePointFormat", "hour") in rows

@@ -454,3 +454,38 @@ def test_a_job_note_has_its_otrs_tags_replaced(auto: Auto) -> None:
         ).one()
     assert subject == f"{tn}: Printer jams"  # the ticket as it is when the note is added: after the move
     assert body == f"Moved to {target_name} ({target_name}) by Ticket#. -"  # no secret setting, ever
+
+
+def test_service_and_sla_actions_static_and_from_a_lambda(auto: Auto) -> None:
+    queue = auto.queue()
+    audit = {"create_time": NOW, "create_by": 1, "change_time": NOW, "change_by": 1}
+    mail, web = auto.unique("Mail"), auto.unique("Web")
+    for name in (mail, web):
+        auto.insert("service", name=name, valid_id=1, **audit)
+    gold, silver = auto.unique("Gold"), auto.unique("Silver")
+    for name in (gold, silver):
+        auto.insert("sla", name=name, first_response_time=0, update_time=0, solution_time=0, valid_id=1, **audit)
+    ids = {name: auto.id_of(table, name) for table, name in (("service", mail), ("service", web), ("sla", gold))}
+    ids[silver] = auto.id_of("sla", silver)
+    auto.insert("service_sla", service_id=ids[mail], sla_id=ids[gold])
+    auto.insert("service_sla", service_id=ids[web], sla_id=ids[silver])
+    for name in (mail, web):
+        auto.insert("service_customer_user", customer_user_login="<DEFAULT>", service_id=ids[name], **audit_of(audit))
+    first, second = auto.ticket(queue, "First"), auto.ticket(queue, "Second")
+    static = job("Mail gold", queue, actions={"service_id": ids[mail], "sla_id": ids[gold]})
+    result = auto.run(auto.save(static))
+    assert result.changed == [first, second] and result.failed == []
+    row = auto.row(first)
+    assert row is not None and (row["service_id"], row["sla_id"]) == (ids[mail], ids[gold])
+    assert [kind for kind, _ in auto.history(first)][-2:] == ["ServiceUpdate", "SLAUpdate"]  # OTRS's order
+    code = f"return item.title === 'Second' ? {{service: '{web}', sla: '{silver}'}} : {{sla: '{silver}'}};"
+    lambda_job = job("Web silver", queue, actions={"lambda_code": code})
+    moved = auto.run(auto.save(lambda_job))
+    assert moved.changed == [second] and len(moved.failed) == 1  # silver is not an SLA of the first's service
+    assert first in {failure.ticket_id for failure in moved.failed}
+    row = auto.row(second)
+    assert row is not None and (row["service_id"], row["sla_id"]) == (ids[web], ids[silver])
+
+
+def audit_of(audit: dict[str, Any]) -> dict[str, Any]:
+    return {"create_time": audit["create_time"], "create_by": audit["create_by"]}

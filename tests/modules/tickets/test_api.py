@@ -187,6 +187,9 @@ def test_search_and_list_with_keyset_pages(desk: Helpdesk, world: World, jolene:
     assert found["data"][0]["owner"]["login"] and found["data"][0]["responsible"]["login"]
     bad = jolene.call("get", "?state_type=sleepy")
     assert bad.status_code == 400
+    cursor = page["page"]["next_cursor"]
+    twice = jolene.call("get", f"?page_size=1&queue_ids=2&cursor={cursor}&cursor={cursor}")
+    assert (twice.status_code, error(twice)) == (400, "cursor: give one page link, not 2.")
 
 
 def _tn(agent: Agent, ticket_id: int) -> str:
