@@ -116,6 +116,7 @@ def test_validation_errors_beside_the_fields(auto: Auto) -> None:
             "conditions.lambda_code": "return item.queue ===;",
             "conditions.created.amount": "0",
             "actions.state_id": str(auto.id_of("ticket_state", "pending reminder")),
+            "actions.sla_id": "999999",
         },
     )
     answer = client.post("/admin/automation/save", data=values)
@@ -125,6 +126,8 @@ def test_validation_errors_beside_the_fields(auto: Auto) -> None:
     assert error_beside(page, "conditions.queue_ids") == "Choose from the list."
     assert error_beside(page, "conditions.lambda_code") == "Syntax error at line 1, column 22: Unexpected token."
     assert error_beside(page, "conditions.created.amount") == "Give at least 1."
+    assert error_beside(page, "actions.sla_id") == "Choose from the list."
+    assert 'name="actions.service_id"' in page
     half = form(csrf, name="Half", schedule_days=["1"], **{"conditions.title": "x", "actions.priority_id": "2"})
     schedule = client.post("/admin/automation/save", data=half).get_data(as_text=True)
     assert error_beside(schedule, "schedule") == "A schedule needs days, hours and minutes (or none of them)."
