@@ -53,7 +53,7 @@ ID_ACTIONS = {
     "sla_id": "slas",
 }
 TEXT_ACTIONS = ("title", "customer_id", "customer_user", "note_subject", "note_body", "note_from")
-TIMES = ("created", "changed", "escalation")
+TIMES = tuple(storage.TIME_KEYS)  # created, changed, pending until, escalation and its three goals
 
 
 @dataclass(frozen=True)

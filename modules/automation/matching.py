@@ -93,8 +93,14 @@ def where(conn: Connection, conditions: Conditions, now: datetime) -> list[Colum
         clauses.append(_time(c.create_time, conditions.created, now))
     if conditions.changed:
         clauses.append(_time(c.change_time, conditions.changed, now))
-    if conditions.escalation:
-        clauses.append(_epoch(c.escalation_time, conditions.escalation, now))
+    epochs = (
+        (c.escalation_time, conditions.escalation),
+        (c.until_time, conditions.pending),
+        (c.escalation_response_time, conditions.escalation_response),
+        (c.escalation_update_time, conditions.escalation_update),
+        (c.escalation_solution_time, conditions.escalation_solution),
+    )
+    clauses += [_epoch(column, point, now) for column, point in epochs if point is not None]
     article = _article_clause(conditions)
     if article is not None:
         clauses.append(article)

@@ -124,6 +124,11 @@ class Conditions(BaseModel):
     created: TimePoint | None = None
     changed: TimePoint | None = None
     escalation: TimePoint | None = None
+    pending: TimePoint | None = None
+    """The pending time (``until_time``), as OTRS's ``TimePendingSearchType`` / ``TicketPendingTime...``."""
+    escalation_response: TimePoint | None = None
+    escalation_update: TimePoint | None = None
+    escalation_solution: TimePoint | None = None
     dynamic_fields: dict[str, list[str]] = Field(default_factory=dict)
     """Field name: values, any of which matches (OTRS's ``Search_DynamicField_<Name>``): text fields as the other
     texts do, ignoring case (``*`` is a wildcard), the others by their stored value (a key, 1 or 0)."""
@@ -137,7 +142,9 @@ class Conditions(BaseModel):
     def _dynamic_fields(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
         return _field_values(value)
 
-    @field_validator("created", "changed", "escalation")
+    @field_validator(
+        "created", "changed", "escalation", "pending", "escalation_response", "escalation_update", "escalation_solution"
+    )
     @classmethod
     def _ticket_time(cls, value: TimePoint | None) -> TimePoint | None:
         if value is not None and value.start == "After":

@@ -99,6 +99,10 @@ TIME_KEYS = {
     "created": ("TimeSearchType", "TicketCreateTime"),
     "changed": ("ChangeTimeSearchType", "TicketChangeTime"),
     "escalation": ("EscalationTimeSearchType", "TicketEscalationTime"),
+    "pending": ("TimePendingSearchType", "TicketPendingTime"),
+    "escalation_response": ("EscalationResponseTimeSearchType", "TicketEscalationResponseTime"),
+    "escalation_update": ("EscalationUpdateTimeSearchType", "TicketEscalationUpdateTime"),
+    "escalation_solution": ("EscalationSolutionTimeSearchType", "TicketEscalationSolutionTime"),
 }
 #: Dynamic fields: model group -> OTRS key prefix (``Search_DynamicField_Category``: a condition value;
 #: ``DynamicField_Category``: the value an action sets), one row per value.

@@ -115,6 +115,7 @@ def test_validation_errors_beside_the_fields(auto: Auto) -> None:
             "conditions.queue_ids": ["999999"],
             "conditions.lambda_code": "return item.queue ===;",
             "conditions.created.amount": "0",
+            "conditions.escalation_solution.amount": "x",
             "actions.state_id": str(auto.id_of("ticket_state", "pending reminder")),
             "actions.sla_id": "999999",
         },
@@ -126,6 +127,7 @@ def test_validation_errors_beside_the_fields(auto: Auto) -> None:
     assert error_beside(page, "conditions.queue_ids") == "Choose from the list."
     assert error_beside(page, "conditions.lambda_code") == "Syntax error at line 1, column 22: Unexpected token."
     assert error_beside(page, "conditions.created.amount") == "Give at least 1."
+    assert error_beside(page, "conditions.escalation_solution.amount") == "Give a whole number."
     assert error_beside(page, "actions.sla_id") == "Choose from the list."
     assert 'name="actions.service_id"' in page
     half = form(csrf, name="Half", schedule_days=["1"], **{"conditions.title": "x", "actions.priority_id": "2"})

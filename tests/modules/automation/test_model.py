@@ -30,6 +30,8 @@ def full_job() -> Job:
             customer_id="ACME",
             created=TimePoint(start="Before", amount=2, unit="hour"),
             escalation=TimePoint(start="Next", amount=30, unit="minute"),
+            pending=TimePoint(start="Next", amount=2, unit="day"),
+            escalation_solution=TimePoint(start="Last", amount=1, unit="hour"),
             lambda_code=LONG_LAMBDA,
         ),
         actions=Actions(
@@ -62,6 +64,9 @@ def test_rows_use_otrs_keys_and_round_trip() -> None:
     assert ("TimeSearchType", "TimePoint") in rows and ("TicketCreateTimePoint", "2") in rows
     assert ("TicketCreateTimePointStart", "Before") in rows and ("TicketCreateTimePointFormat", "hour") in rows
     assert ("EscalationTimeSearchType", "TimePoint") in rows and ("TicketEscalationTimePointStart", "Next") in rows
+    assert ("TimePendingSearchType", "TimePoint") in rows and ("TicketPendingTimePoint", "2") in rows
+    assert ("EscalationSolutionTimeSearchType", "TimePoint") in rows
+    assert ("TicketEscalationSolutionTimePointFormat", "hour") in rows
     assert ("GotrsUserID", "7") in rows and ("SearchInArchive", "AllTickets") in rows
     assert all(len(value) <= 200 for _key, value in rows)  # VARCHAR(200): long values are split
     assert [k for k, _v in rows if k.startswith("GotrsConditionLambda")] == [

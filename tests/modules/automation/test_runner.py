@@ -489,3 +489,31 @@ def test_service_and_sla_actions_static_and_from_a_lambda(auto: Auto) -> None:
 
 def audit_of(audit: dict[str, Any]) -> dict[str, Any]:
     return {"create_time": audit["create_time"], "create_by": audit["create_by"]}
+
+
+def test_pending_and_escalation_goal_time_points(auto: Auto) -> None:
+    queue = auto.queue()
+    soon, later, plain = auto.ticket(queue, "Soon"), auto.ticket(queue, "Later"), auto.ticket(queue, "Plain")
+    epochs = {
+        soon: {"until_time": NOW + timedelta(hours=1), "escalation_response_time": NOW - timedelta(minutes=30)},
+        later: {"until_time": NOW + timedelta(days=3), "escalation_solution_time": NOW + timedelta(hours=2)},
+    }
+    with auto.engine.begin() as conn:
+        for ticket_id, values in epochs.items():
+            at = {column: to_epoch(moment) for column, moment in values.items()}
+            conn.execute(update(T["ticket"]).where(T["ticket"].c.id == ticket_id).values(**at))
+    with auto.engine.connect() as conn:
+
+        def ids(field: str, start: str, amount: int, unit: str) -> list[int]:
+            point = {"start": start, "amount": amount, "unit": unit}
+            found = Conditions.model_validate({"queue_ids": [queue], field: point})
+            return [i for batch in matching.batches(conn, found, NOW) for i in batch]
+
+        assert ids("pending", "Next", 2, "hour") == [soon] and ids("pending", "Next", 4, "day") == [soon, later]
+        assert ids("escalation_response", "Last", 1, "hour") == [soon]  # overdue by 30 minutes
+        assert ids("escalation_solution", "Next", 3, "hour") == [later]
+        assert ids("escalation_update", "Before", 1, "minute") == []  # 0: no goal, never a match
+        assert plain not in ids("pending", "Before", 1, "minute")
+    pending = {"pending": {"start": "Next", "amount": 2, "unit": "hour"}}
+    result = auto.run(auto.load(auto.save(job("Pending soon", queue, conditions=pending)).name))  # stored and read
+    assert result.changed == [soon]
