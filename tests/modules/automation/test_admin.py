@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask.testing import FlaskClient
@@ -261,3 +261,20 @@ def test_date_field_times_in_the_form(auto: Auto) -> None:
     refused = client.post("/admin/automation/save", data=misfit).get_data(as_text=True)
     shown = error_beside(refused, f"conditions.dynamic_times.{text}")  # a field the form does not show as a date
     assert "A time condition needs a Date or DateTime field" in shown
+
+
+def test_preview_with_a_date_field_time(auto: Auto) -> None:
+    queue = auto.queue()
+    due = make_field(auto.engine, "Date", prefix="Due")
+    soon, late = auto.ticket(queue, "Soon"), auto.ticket(queue, "Late")
+    today = datetime.now(UTC).date()
+    auto.act("set_dynamic_fields", soon, {due: (today + timedelta(days=2)).isoformat()})
+    auto.act("set_dynamic_fields", late, {due: (today + timedelta(days=40)).isoformat()})
+    client, csrf = admin(auto)
+    at = f"conditions.dynamic_times.{due}"
+    data = form(csrf, **{"conditions.queue_ids": [str(queue)], f"{at}.start": "Next", f"{at}.amount": "5"})
+    page = client.post("/admin/automation/preview", data=data, headers=HTMX).get_data(as_text=True)
+    assert "1 ticket matches now." in page and str(auto.row(soon)["tn"]) in page  # type: ignore[index]
+    slot = form(csrf, **{"conditions.queue_ids": [str(queue)], f"{at}.since": today.isoformat()})
+    refused = client.post("/admin/automation/preview", data=slot, headers=HTMX).get_data(as_text=True)
+    assert "Give a time point, or both ends of a time slot." in refused
