@@ -113,7 +113,10 @@ def values(job: Job | None) -> dict[str, Any]:
     for group in ("conditions", "actions"):
         for key, value in (data.get(group) or {}).items():
             if key == "dynamic_times":
-                flat.update(_time_values(value))
+                for name, when in value.items():
+                    flat.update(_time_values(f"conditions.dynamic_times.{name}", when))
+            elif key in TIMES:
+                flat.update(_time_values(f"conditions.{key}", value or {}))
             elif isinstance(value, dict):
                 for part, inner in value.items():
                     flat[f"{group}.{key}.{part}"] = inner
@@ -122,15 +125,12 @@ def values(job: Job | None) -> dict[str, Any]:
     return flat
 
 
-def _time_values(times: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """A date field's time condition as its form fields (``conditions.dynamic_times.Due.amount``, ``....since``)."""
-    flat: dict[str, Any] = {}
-    for name, when in times.items():
-        key = f"conditions.dynamic_times.{name}"
-        flat.update({f"{key}.{part}": value for part, value in (when.get("point") or {}).items()})
-        for end in ("since", "until"):
-            moment = when.get(end)
-            flat[f"{key}.{end}"] = moment.isoformat(timespec="minutes") if moment is not None else None
+def _time_values(key: str, when: dict[str, Any]) -> dict[str, Any]:
+    """A time condition as its form fields (``conditions.created.amount``, ``conditions.dynamic_times.Due.since``)."""
+    flat: dict[str, Any] = {f"{key}.{part}": value for part, value in (when.get("point") or {}).items()}
+    for end in ("since", "until"):
+        moment = when.get(end)
+        flat[f"{key}.{end}"] = moment.isoformat(timespec="minutes") if moment is not None else None
     return flat
 
 
@@ -159,32 +159,29 @@ def conditions_data(form: MultiDict[str, str]) -> dict[str, Any]:
     for key in LIST_CONDITIONS:
         data[key] = [v for v in form.getlist(f"conditions.{key}") if v.strip()]
     for key in TIMES:
-        amount = _text(form, f"conditions.{key}.amount")
-        if amount is not None:
-            start, unit = form.get(f"conditions.{key}.start"), form.get(f"conditions.{key}.unit")
-            data[key] = {"amount": amount, "start": start or "Before", "unit": unit or "minute"}
+        when = _time_of(form, f"conditions.{key}", ("Before", "minute"))
+        if when:
+            data[key] = when
     data["dynamic_fields"] = _field_values(form, "conditions")
-    data["dynamic_times"] = _field_times(form)
+    prefix = "conditions.dynamic_times."
+    names = sorted({key.removeprefix(prefix).partition(".")[0] for key in form if key.startswith(prefix)})
+    times = {name: _time_of(form, prefix + name, ("Last", "day")) for name in names}
+    data["dynamic_times"] = {name: when for name, when in times.items() if when}
     return data
 
 
-def _field_times(form: MultiDict[str, str]) -> dict[str, dict[str, Any]]:
-    """``conditions.dynamic_times.<Name>.<part>`` fields as {name: time condition}: a point when an amount is given,
-    a slot when an end is (a date alone is the whole day: from its first second to its last)."""
-    prefix = "conditions.dynamic_times."
-    found: dict[str, dict[str, Any]] = {}
-    for name in sorted({key.removeprefix(prefix).partition(".")[0] for key in form if key.startswith(prefix)}):
-        given = {part: _text(form, f"{prefix}{name}.{part}") for part in ("start", "amount", "unit", "since", "until")}
-        when: dict[str, Any] = {}
-        if given["amount"] is not None:
-            start, unit = given["start"] or "Last", given["unit"] or "day"
-            when["point"] = {"start": start, "amount": given["amount"], "unit": unit}
-        if given["since"] is not None or given["until"] is not None:
-            when["since"] = _whole_day(given["since"], "T00:00:00")
-            when["until"] = _whole_day(given["until"], "T23:59:59")
-        if when:
-            found[name] = when
-    return found
+def _time_of(form: MultiDict[str, str], key: str, defaults: tuple[str, str]) -> dict[str, Any]:
+    """``<key>.start/amount/unit/since/until`` as a time condition: a point when an amount is given, a slot when an
+    end is (a date alone is the whole day: from its first second to its last); empty when neither is."""
+    given = {part: _text(form, f"{key}.{part}") for part in ("start", "amount", "unit", "since", "until")}
+    when: dict[str, Any] = {}
+    if given["amount"] is not None:
+        start, unit = given["start"] or defaults[0], given["unit"] or defaults[1]
+        when["point"] = {"start": start, "amount": given["amount"], "unit": unit}
+    if given["since"] is not None or given["until"] is not None:
+        when["since"] = _whole_day(given["since"], "T00:00:00")
+        when["until"] = _whole_day(given["until"], "T23:59:59")
+    return when
 
 
 def _whole_day(text: str | None, time_of_day: str) -> str | None:

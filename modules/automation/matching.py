@@ -23,7 +23,7 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, Connection, and_, exists, func, or_, select, true
 
-from modules.automation.model import Conditions, TimePoint
+from modules.automation.model import Conditions, TimeCondition
 from modules.db.schema import metadata
 from modules.tickets.changes import to_epoch
 from modules.tickets.dynamic_fields import PREFIX, FieldDef, definitions
@@ -45,13 +45,13 @@ def _text(column: ColumnElement[str], value: str, *, contains: bool) -> ColumnEl
     return func.lower(column).like(_pattern(value, contains=contains), escape="\\")
 
 
-def _time(column: ColumnElement[datetime], point: TimePoint, now: datetime) -> ColumnElement[bool]:
+def _time(column: ColumnElement[datetime], point: TimeCondition, now: datetime) -> ColumnElement[bool]:
     earliest, latest = point.bounds(now)
     parts = [column >= earliest] if earliest is not None else []
     return and_(*parts, *([column <= latest] if latest is not None else []))
 
 
-def _epoch(column: ColumnElement[int], point: TimePoint, now: datetime) -> ColumnElement[bool]:
+def _epoch(column: ColumnElement[int], point: TimeCondition, now: datetime) -> ColumnElement[bool]:
     earliest, latest = point.bounds(now)
     parts = [column > 0]
     if earliest is not None:

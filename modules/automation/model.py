@@ -19,7 +19,7 @@ Example::
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -72,10 +72,12 @@ class TimePoint(BaseModel):
         return now + span, None
 
 
-class FieldTime(BaseModel):
-    """A Date or DateTime field's condition, as OTRS searches those fields: a time point counted from the run
-    (``point``: more than N ago, within the last or next N, in more than N; OTRS's ``TimePoint``) or a slot between
-    two moments (``since`` .. ``until``, both included; OTRS's ``TimeSlot``)."""
+class TimeCondition(BaseModel):
+    """A time a ticket's time (created, changed, pending until, escalations) or a Date or DateTime field's value must
+    fall in, as OTRS searches them: a time point counted from the run (``point``: more than N ago, within the last or
+    next N, and for fields in more than N; OTRS's ``TimePoint``) or a slot between two moments (``since`` ..
+    ``until``, both included; OTRS's ``TimeSlot``, whole days for the ticket's times).  A bare time point (its
+    ``amount``, ``start``, ``unit``) is read as ``{"point": ...}``."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -83,8 +85,15 @@ class FieldTime(BaseModel):
     since: datetime | None = None
     until: datetime | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_point(cls, data: Any) -> Any:
+        if isinstance(data, TimePoint) or (isinstance(data, dict) and "amount" in data):
+            return {"point": data}
+        return data
+
     @model_validator(mode="after")
-    def _one_kind(self) -> FieldTime:
+    def _one_kind(self) -> TimeCondition:
         slot = self.since is not None or self.until is not None
         if self.point is not None and slot:
             raise _error("Give a time point or a time slot, not both.")
@@ -121,18 +130,18 @@ class Conditions(BaseModel):
     owner_ids: list[int] = Field(default_factory=list)
     responsible_ids: list[int] = Field(default_factory=list)
     lock_ids: list[int] = Field(default_factory=list)
-    created: TimePoint | None = None
-    changed: TimePoint | None = None
-    escalation: TimePoint | None = None
-    pending: TimePoint | None = None
+    created: TimeCondition | None = None
+    changed: TimeCondition | None = None
+    escalation: TimeCondition | None = None
+    pending: TimeCondition | None = None
     """The pending time (``until_time``), as OTRS's ``TimePendingSearchType`` / ``TicketPendingTime...``."""
-    escalation_response: TimePoint | None = None
-    escalation_update: TimePoint | None = None
-    escalation_solution: TimePoint | None = None
+    escalation_response: TimeCondition | None = None
+    escalation_update: TimeCondition | None = None
+    escalation_solution: TimeCondition | None = None
     dynamic_fields: dict[str, list[str]] = Field(default_factory=dict)
     """Field name: values, any of which matches (OTRS's ``Search_DynamicField_<Name>``): text fields as the other
     texts do, ignoring case (``*`` is a wildcard), the others by their stored value (a key, 1 or 0)."""
-    dynamic_times: dict[str, FieldTime] = Field(default_factory=dict)
+    dynamic_times: dict[str, TimeCondition] = Field(default_factory=dict)
     """Date and DateTime field name: the time its value must fall in (OTRS's ``Search_DynamicField_<Name>TimePoint``
     and ``...TimeSlot`` keys)."""
     lambda_code: str | None = Field(default=None, max_length=MAX_CODE)
@@ -146,14 +155,21 @@ class Conditions(BaseModel):
         "created", "changed", "escalation", "pending", "escalation_response", "escalation_update", "escalation_solution"
     )
     @classmethod
-    def _ticket_time(cls, value: TimePoint | None) -> TimePoint | None:
-        if value is not None and value.start == "After":
-            raise _error("Choose more than, within the last or within the next.")  # OTRS's ticket times have no After
+    def _ticket_time(cls, value: TimeCondition | None) -> TimeCondition | None:
+        """No ``After`` (OTRS's ticket times have none); a slot covers whole days, as OTRS stores its dates."""
+        if value is None:
+            return None
+        if value.point is not None and value.point.start == "After":
+            raise _error("Choose more than, within the last or within the next.")
+        if value.since is not None and value.until is not None:
+            since = datetime.combine(value.since.date(), time())
+            until = datetime.combine(value.until.date(), time(23, 59, 59))
+            return value.model_copy(update={"since": since, "until": until})
         return value
 
     @field_validator("dynamic_times")
     @classmethod
-    def _dynamic_times(cls, value: dict[str, FieldTime]) -> dict[str, FieldTime]:
+    def _dynamic_times(cls, value: dict[str, TimeCondition]) -> dict[str, TimeCondition]:
         for name in value:
             _field_name(name)
         return dict(sorted(value.items()))

@@ -4,7 +4,8 @@ The keys are OTRS's (``Kernel/System/GenericAgent.pm``): ``Valid``, ``ScheduleDa
 ``ScheduleMinutes``, ``EventValues``, ``QueueIDs``, ``StateIDs``, ``Title``, ``MIMEBase_Subject``, ``NewQueueID``,
 ``NewNoteBody``, ``NewPendingTime`` + ``NewPendingTimeType``, ``NewDelete``, ``ScheduleLastRun`` ..., with the
 time conditions as OTRS's TimePoint keys (``TimeSearchType=TimePoint``, ``TicketCreateTimePoint``,
-``...PointStart``, ``...PointFormat``).  What OTRS has no key for is stored under ``Gotrs*`` keys OTRS ignores:
+``...PointStart``, ``...PointFormat``) or TimeSlot keys (``TimeSearchType=TimeSlot``, ``TicketCreateTimeStartYear``
+.. ``...StopDay``: whole days).  What OTRS has no key for is stored under ``Gotrs*`` keys OTRS ignores:
 the lambdas (``GotrsConditionLambda``), the acting user and the last run's outcome.  Dynamic fields are OTRS's
 ``Search_DynamicField_<Name>`` (conditions) and ``DynamicField_<Name>`` (actions) keys, one row per value; a Date
 or DateTime field's time condition is OTRS's ``Search_DynamicField_<Name>TimePoint`` (``=1``, with ``...Start``,
@@ -36,7 +37,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import Connection, delete, distinct, insert, select
 
-from modules.automation.model import FIELD_NAME, FieldTime, Job, LastRun, TimePoint
+from modules.automation.model import FIELD_NAME, Job, LastRun, TimeCondition
 from modules.db.schema import metadata
 from modules.tickets import dynamic_fields as dynamic
 from modules.tickets.changes import to_epoch
@@ -120,9 +121,12 @@ Types = Mapping[str, str]
 """Dynamic field name -> field type (``Checkbox``, ``Date`` ...): what shapes a field's keys."""
 RUN_KEYS = ("ScheduleLastRun", "ScheduleLastRunUnixTime")
 OUTCOME_KEYS = ("GotrsLastRun", "GotrsLastRunFailure")
+DAY_PARTS = ("Year", "Month", "Day")
+"""A ticket time's slot ends, as OTRS's admin screen stores them (``TicketCreateTimeStartYear`` ..): whole days."""
+TIME_PARTS = ("Point", "PointStart", "PointFormat", *(end + part for end in ("Start", "Stop") for part in DAY_PARTS))
 _KNOWN = {key for key, _path, _kind in KEYS} | {"Valid", *RUN_KEYS, *OUTCOME_KEYS}
 for _type_key, _prefix in TIME_KEYS.values():
-    _KNOWN |= {_type_key, *(f"{_prefix}{part}" for part in ("Point", "PointStart", "PointFormat"))}
+    _KNOWN |= {_type_key, *(f"{_prefix}{part}" for part in TIME_PARTS)}
 
 
 # --- rows <-> model --------------------------------------------------------------------------------------------
@@ -150,13 +154,12 @@ def to_rows(job: Job, types: Types | None = None) -> list[tuple[str, str]]:
         rows += [(f"Search_DynamicField_{name}", UNCHECKED if unchecked and v == "0" else v) for v in values]
     for name, values in job.actions.dynamic_fields.items():
         rows.extend(_action_rows(name, values, types.get(name)))
-    for name, when in job.conditions.dynamic_times.items():
-        rows.extend(_time_rows(f"{FIELD_KEYS['conditions']}{name}", when))
+    for name, field_time in job.conditions.dynamic_times.items():
+        rows.extend(_time_rows(f"{FIELD_KEYS['conditions']}{name}", field_time))
     for name, (type_key, prefix) in TIME_KEYS.items():
-        point: TimePoint | None = getattr(job.conditions, name)
-        if point is not None:
-            rows += [(type_key, "TimePoint"), (f"{prefix}Point", str(point.amount))]
-            rows += [(f"{prefix}PointStart", point.start), (f"{prefix}PointFormat", point.unit)]
+        when: TimeCondition | None = getattr(job.conditions, name)
+        if when is not None:
+            rows += _ticket_time_rows(type_key, prefix, when)
     for key, values in sorted(job.unknown.items()):
         rows.extend((key, value) for value in values)
     return rows
@@ -174,11 +177,17 @@ def from_rows(name: str, rows: Iterable[tuple[str, str | None]], types: Types | 
             _put(data, path, _parse(found, kind))
     for field, (type_key, prefix) in TIME_KEYS.items():
         search_type = (values.pop(type_key, None) or [""])[-1]
-        parts = [(values.pop(f"{prefix}{part}", None) or [""])[-1] for part in ("Point", "PointStart", "PointFormat")]
-        if search_type == "TimePoint" and parts[0].isdigit() and int(parts[0]) > 0:
-            data["conditions"][field] = {"amount": int(parts[0]), "start": parts[1] or "Before", "unit": parts[2]}
-        elif search_type not in ("", "None"):
+        parts = {part: (values.pop(prefix + part, None) or [""])[-1] for part in TIME_PARTS}  # the unused ones too
+        amount = parts["Point"]
+        slot = _slot_days(parts) if search_type == "TimeSlot" else None
+        if search_type == "TimePoint" and amount.isdigit() and int(amount) > 0:
+            start, unit = parts["PointStart"] or "Before", parts["PointFormat"]
+            data["conditions"][field] = {"point": {"amount": int(amount), "start": start, "unit": unit}}
+        elif slot is not None:
+            data["conditions"][field] = {"since": slot[0], "until": slot[1]}
+        elif search_type not in ("", "None"):  # kept as it was; the job does not run on it
             data["unknown"][type_key] = [search_type]
+            data["unknown"].update({prefix + part: [value] for part, value in parts.items() if value})
     times, unread = _field_times(values)
     if times:
         data["conditions"]["dynamic_times"] = times
@@ -240,23 +249,49 @@ def _date_value(parts: dict[str, str], field_type: str | None) -> str:
     return date if field_type == "Date" else f"{date} {hour:0>2}:{minute:0>2}:00"
 
 
-def _time_rows(prefix: str, when: FieldTime) -> list[tuple[str, str]]:
+def _ticket_time_rows(type_key: str, prefix: str, when: TimeCondition) -> list[tuple[str, str]]:
+    if when.point is not None:
+        point = when.point
+        parts = (("Point", str(point.amount)), ("PointStart", point.start), ("PointFormat", point.unit))
+        return [(type_key, "TimePoint"), *((prefix + part, value) for part, value in parts)]
+    rows = [(type_key, "TimeSlot")]
+    for end, moment in (("Start", when.since), ("Stop", when.until)):
+        assert moment is not None  # TimeCondition: a slot has both ends
+        numbers = (moment.year, moment.month, moment.day)
+        rows += [(f"{prefix}{end}{part}", f"{n:02d}") for part, n in zip(DAY_PARTS, numbers, strict=True)]
+    return rows
+
+
+def _slot_days(parts: dict[str, str]) -> tuple[datetime, datetime] | None:
+    """A ticket time's slot: from the start day's first second to the stop day's last (as OTRS searches it); None
+    when a part is missing or not a date, or the slot ends before it starts."""
+    try:
+        year, month, day = (int(parts["Start" + part]) for part in DAY_PARTS)
+        start = datetime(year, month, day)
+        year, month, day = (int(parts["Stop" + part]) for part in DAY_PARTS)
+        stop = datetime(year, month, day, 23, 59, 59)
+    except ValueError:
+        return None
+    return (start, stop) if start <= stop else None
+
+
+def _time_rows(prefix: str, when: TimeCondition) -> list[tuple[str, str]]:
     if when.point is not None:
         point = when.point
         parts = (("", "1"), ("Start", point.start), ("Value", str(point.amount)), ("Format", point.unit))
         return [(f"{prefix}TimePoint{part}", value) for part, value in parts]
     rows = [(f"{prefix}TimeSlot", "1")]
     for end, moment in (("Start", when.since), ("Stop", when.until)):
-        assert moment is not None  # FieldTime: a slot has both ends
+        assert moment is not None  # TimeCondition: a slot has both ends
         numbers = (moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second)
         rows += [(f"{prefix}TimeSlot{end}{part}", f"{n:02d}") for part, n in zip(SLOT_PARTS, numbers, strict=True)]
     return rows
 
 
-def _field_times(values: dict[str, list[str]]) -> tuple[dict[str, FieldTime], dict[str, list[str]]]:
+def _field_times(values: dict[str, list[str]]) -> tuple[dict[str, TimeCondition], dict[str, list[str]]]:
     """The date fields' time conditions taken out of ``values`` (by field name), and the rows of those that cannot
     be read (kept as unknown keys, so the job does not run with a condition it ignores and a save keeps them)."""
-    times: dict[str, FieldTime] = {}
+    times: dict[str, TimeCondition] = {}
     unread: dict[str, list[str]] = {}
     for key in [key for key in values if FIELD_TIME.match(key)]:
         match = FIELD_TIME.match(key)
@@ -267,7 +302,8 @@ def _field_times(values: dict[str, list[str]]) -> tuple[dict[str, FieldTime], di
             continue  # the field's box unticked: no condition, whatever its parts say
         last = {part: found[-1] for part, found in parts.items() if found}
         try:
-            times[match["name"]] = FieldTime.model_validate(_point(last) if match["kind"] == "Point" else _slot(last))
+            found = _point(last) if match["kind"] == "Point" else _slot(last)
+            times[match["name"]] = TimeCondition.model_validate(found)
         except (KeyError, ValueError):  # a part missing, not a number or not a date; ValidationError is a ValueError
             unread.update({key + part: found for part, found in parts.items()})
     return times, unread

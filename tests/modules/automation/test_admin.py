@@ -126,8 +126,8 @@ def test_validation_errors_beside_the_fields(auto: Auto) -> None:
     assert error_beside(page, "name") == "A job named 'Taken' already exists."
     assert error_beside(page, "conditions.queue_ids") == "Choose from the list."
     assert error_beside(page, "conditions.lambda_code") == "Syntax error at line 1, column 22: Unexpected token."
-    assert error_beside(page, "conditions.created.amount") == "Give at least 1."
-    assert error_beside(page, "conditions.escalation_solution.amount") == "Give a whole number."
+    assert error_beside(page, "conditions.created.point.amount") == "Give at least 1."
+    assert error_beside(page, "conditions.escalation_solution.point.amount") == "Give a whole number."
     assert error_beside(page, "actions.sla_id") == "Choose from the list."
     assert 'name="actions.service_id"' in page
     half = form(csrf, name="Half", schedule_days=["1"], **{"conditions.title": "x", "actions.priority_id": "2"})
@@ -278,3 +278,30 @@ def test_preview_with_a_date_field_time(auto: Auto) -> None:
     slot = form(csrf, **{"conditions.queue_ids": [str(queue)], f"{at}.since": today.isoformat()})
     refused = client.post("/admin/automation/preview", data=slot, headers=HTMX).get_data(as_text=True)
     assert "Give a time point, or both ends of a time slot." in refused
+
+
+def test_ticket_time_slots_in_the_form(auto: Auto) -> None:
+    queue = auto.queue()
+    client, csrf = admin(auto)
+    page = client.get("/admin/automation/new").get_data(as_text=True)
+    assert 'name="conditions.changed.since" type="date"' in page and 'name="conditions.pending.until"' in page
+    values = {"conditions.queue_ids": [str(queue)], "actions.priority_id": "5"}
+    backwards = {**values, "conditions.changed.since": "2024-03-09", "conditions.changed.until": "2024-03-01"}
+    bad = client.post("/admin/automation/save", data=form(csrf, name="Slot", events=["TicketCreate"], **backwards))
+    assert bad.status_code == 422
+    assert error_beside(bad.get_data(as_text=True), "conditions.changed") == "The time slot ends before it starts."
+    good = {**backwards, "conditions.changed.until": "2024-03-31"}
+    assert (
+        client.post("/admin/automation/save", data=form(csrf, name="Slot", events=["TicketCreate"], **good)).status_code
+        == 303
+    )
+    changed = auto.load("Slot").conditions.changed
+    assert changed is not None and (changed.since, changed.until) == (
+        datetime(2024, 3, 9),
+        datetime(2024, 3, 31, 23, 59, 59),
+    )
+    edit = client.get("/admin/automation/edit?name=Slot").get_data(as_text=True)
+    assert (
+        'name="conditions.changed.since" type="date" aria-label="Changed: or between" class="gk-input w-auto"' in edit
+    )
+    assert 'value="2024-03-09"' in edit and 'value="2024-03-31"' in edit

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
-from modules.automation.model import Actions, Conditions, FieldTime, Job, TimePoint, error_messages
+from modules.automation.model import Actions, Conditions, Job, TimeCondition, TimePoint, error_messages
 from modules.automation.schedule import GRACE, describe, is_due, latest_point
 from modules.automation.storage import from_rows, to_rows
 
@@ -117,7 +117,7 @@ def test_an_otrs_job_reads_and_unsupported_settings_are_named() -> None:
         ({"schedule_hours": [24]}, "schedule_hours", "24 is not a hour (0 to 23)."),
         ({"actions": {"note_subject": "Hi", "priority_id": 2}}, "actions.note_body", "A note needs a body."),
         ({"actions": {"priority_id": "high"}}, "actions.priority_id", "Give a whole number."),
-        ({"conditions": {"created": {"amount": 0}}}, "conditions.created.amount", "Give at least 1."),
+        ({"conditions": {"created": {"amount": 0}}}, "conditions.created.point.amount", "Give at least 1."),
         (
             {"conditions": {"changed": {"amount": 2, "start": "After"}}},
             "conditions.changed",
@@ -184,8 +184,8 @@ def test_date_field_times_use_otrs_time_point_and_slot_keys() -> None:
         name="Dates",
         conditions=Conditions(
             dynamic_times={
-                "Due": FieldTime(point=TimePoint(start="After", amount=3, unit="day")),
-                "Seen": FieldTime(since=datetime(2024, 3, 1, 8, 5), until=datetime(2024, 3, 31, 23, 59, 59)),
+                "Due": TimeCondition(point=TimePoint(start="After", amount=3, unit="day")),
+                "Seen": TimeCondition(since=datetime(2024, 3, 1, 8, 5), until=datetime(2024, 3, 31, 23, 59, 59)),
             }
         ),
         actions=Actions(priority_id=5),
@@ -207,7 +207,7 @@ def test_date_field_times_use_otrs_time_point_and_slot_keys() -> None:
     assert back.conditions.dynamic_times == job.conditions.dynamic_times and back.unknown == {}
     now = datetime(2024, 3, 15, 12, 0)
     assert job.conditions.dynamic_times["Due"].bounds(now) == (datetime(2024, 3, 18, 12, 0), None)
-    before = FieldTime(point=TimePoint(start="Before", amount=2, unit="hour"))
+    before = TimeCondition(point=TimePoint(start="Before", amount=2, unit="hour"))
     assert before.bounds(now) == (None, now - timedelta(hours=2))
 
 
@@ -283,3 +283,53 @@ def test_checkbox_and_date_fields_are_stored_as_otrs_drivers_read_them() -> None
     }  # as GOTRS stored a date before it wrote OTRS's keys
     someday = Job(name="Bad date", actions=Actions(dynamic_fields={"Due": ["someday"]}))
     assert ("DynamicField_Due", "someday") in to_rows(someday, types)  # kept; the field's check refuses it
+
+
+def test_ticket_time_slots_are_whole_days_in_otrs_keys() -> None:
+    job = Job.model_validate(
+        {
+            "name": "Old tickets",
+            "conditions": {"created": {"since": "2024-03-01T10:00", "until": "2024-03-05T08:00"}},
+            "actions": {"priority_id": 5},
+        }
+    )
+    created = job.conditions.created
+    assert created is not None and (created.since, created.until) == (
+        datetime(2024, 3, 1),
+        datetime(2024, 3, 5, 23, 59, 59),
+    )  # whole days, as OTRS stores and searches them
+    rows = to_rows(job)
+    assert [(k, v) for k, v in rows if k.startswith(("TimeSearchType", "TicketCreateTime"))] == [
+        ("TimeSearchType", "TimeSlot"),
+        ("TicketCreateTimeStartYear", "2024"),
+        ("TicketCreateTimeStartMonth", "03"),
+        ("TicketCreateTimeStartDay", "01"),
+        ("TicketCreateTimeStopYear", "2024"),
+        ("TicketCreateTimeStopMonth", "03"),
+        ("TicketCreateTimeStopDay", "05"),
+    ]
+    assert from_rows(job.name, reversed(rows)).conditions == job.conditions
+    # as OTRS's screen writes them: unpadded, and the other kind's fields kept but unused
+    otrs = [("Valid", "1"), ("NewPriorityID", "5"), ("ChangeTimeSearchType", "TimeSlot")]
+    otrs += [("TicketChangeTimeStartYear", "2023"), ("TicketChangeTimeStartMonth", "1")]
+    otrs += [("TicketChangeTimeStartDay", "2"), ("TicketChangeTimeStopYear", "2023")]
+    otrs += [("TicketChangeTimeStopMonth", "12"), ("TicketChangeTimeStopDay", "31"), ("TicketChangeTimePoint", "1")]
+    otrs += [("TimeSearchType", "TimePoint"), ("TicketCreateTimePoint", "3"), ("TicketCreateTimePointFormat", "day")]
+    otrs += [("TicketCreateTimeStartYear", "2020"), ("TicketCreateTimePointStart", "Before")]
+    read = from_rows("OTRS", otrs)
+    changed, created = read.conditions.changed, read.conditions.created
+    assert changed is not None and (changed.since, changed.until) == (
+        datetime(2023, 1, 2),
+        datetime(2023, 12, 31, 23, 59, 59),
+    )
+    assert created is not None and created.point == TimePoint(start="Before", amount=3, unit="day")
+    assert read.unknown == {} and read.unsupported() == []
+    reversed_slot = [("Valid", "1"), ("NewPriorityID", "5"), ("TimePendingSearchType", "TimeSlot")]
+    reversed_slot += [
+        (f"TicketPendingTime{end}{part}", value)
+        for end, values in (("Start", ("2024", "5", "2")), ("Stop", ("2024", "5", "1")))
+        for part, value in zip(("Year", "Month", "Day"), values, strict=True)
+    ]
+    kept = from_rows("Backwards", reversed_slot)
+    assert kept.conditions.pending is None and "TimePendingSearchType" in kept.unsupported()  # not run, not lost
+    assert sorted(to_rows(kept)) == sorted(reversed_slot)

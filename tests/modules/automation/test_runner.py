@@ -517,3 +517,22 @@ def test_pending_and_escalation_goal_time_points(auto: Auto) -> None:
     pending = {"pending": {"start": "Next", "amount": 2, "unit": "hour"}}
     result = auto.run(auto.load(auto.save(job("Pending soon", queue, conditions=pending)).name))  # stored and read
     assert result.changed == [soon]
+
+
+def test_ticket_time_slots_match_whole_days(auto: Auto) -> None:
+    queue = auto.queue()
+    early, late = auto.ticket(queue, "Early"), auto.ticket(queue, "Late")
+    with auto.engine.begin() as conn:
+        for ticket_id, moment in ((early, datetime(2024, 3, 1, 0, 0)), (late, datetime(2024, 3, 4, 23, 59, 59))):
+            conn.execute(update(T["ticket"]).where(T["ticket"].c.id == ticket_id).values(create_time=moment))
+    with auto.engine.connect() as conn:
+
+        def ids(since: str, until: str) -> list[int]:
+            found = Conditions.model_validate({"queue_ids": [queue], "created": {"since": since, "until": until}})
+            return [i for batch in matching.batches(conn, found, NOW) for i in batch]
+
+        assert ids("2024-03-01", "2024-03-04") == [early, late]  # both days whole, both ends included
+        assert ids("2024-03-02", "2024-03-04") == [late] and ids("2024-03-01", "2024-03-03") == [early]
+    slot = {"created": {"since": "2024-03-04", "until": "2024-03-04"}}
+    result = auto.run(auto.load(auto.save(job("March 4th", queue, conditions=slot)).name))  # stored and read
+    assert result.changed == [late]
