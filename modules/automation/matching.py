@@ -27,7 +27,7 @@ from modules.automation.model import Conditions, TimeCondition
 from modules.db.schema import metadata
 from modules.tickets.changes import to_epoch
 from modules.tickets.dynamic_fields import PREFIX, FieldDef, definitions
-from modules.tickets.dynamic_fields_search import DynamicFieldFilter, between, field_condition
+from modules.tickets.dynamic_fields_search import DynamicFieldFilter, between, field_condition, within
 from modules.tickets.errors import TicketInvalid
 
 T = metadata.tables
@@ -46,19 +46,14 @@ def _text(column: ColumnElement[str], value: str, *, contains: bool) -> ColumnEl
 
 
 def _time(column: ColumnElement[datetime], point: TimeCondition, now: datetime) -> ColumnElement[bool]:
-    earliest, latest = point.bounds(now)
-    parts = [column >= earliest] if earliest is not None else []
-    return and_(*parts, *([column <= latest] if latest is not None else []))
+    return and_(*within(column, *point.bounds(now)))
 
 
 def _epoch(column: ColumnElement[int], point: TimeCondition, now: datetime) -> ColumnElement[bool]:
+    """An epoch column (0: no time, never a match) within the bounds."""
     earliest, latest = point.bounds(now)
-    parts = [column > 0]
-    if earliest is not None:
-        parts.append(column >= to_epoch(earliest))
-    if latest is not None:
-        parts.append(column <= to_epoch(latest))
-    return and_(*parts)
+    low, high = (to_epoch(moment) if moment is not None else None for moment in (earliest, latest))
+    return and_(column > 0, *within(column, low, high))
 
 
 def where(conn: Connection, conditions: Conditions, now: datetime) -> list[ColumnElement[bool]]:

@@ -179,7 +179,7 @@ def from_rows(name: str, rows: Iterable[tuple[str, str | None]], types: Types | 
         search_type = (values.pop(type_key, None) or [""])[-1]
         parts = {part: (values.pop(prefix + part, None) or [""])[-1] for part in TIME_PARTS}  # the unused ones too
         amount = parts["Point"]
-        slot = _slot_days(parts) if search_type == "TimeSlot" else None
+        slot = _slot(parts) if search_type == "TimeSlot" else None
         if search_type == "TimePoint" and amount.isdigit() and int(amount) > 0:
             start, unit = parts["PointStart"] or "Before", parts["PointFormat"]
             data["conditions"][field] = {"point": {"amount": int(amount), "start": start, "unit": unit}}
@@ -262,17 +262,19 @@ def _ticket_time_rows(type_key: str, prefix: str, when: TimeCondition) -> list[t
     return rows
 
 
-def _slot_days(parts: dict[str, str]) -> tuple[datetime, datetime] | None:
-    """A ticket time's slot: from the start day's first second to the stop day's last (as OTRS searches it); None
-    when a part is missing or not a date, or the slot ends before it starts."""
-    try:
-        year, month, day = (int(parts["Start" + part]) for part in DAY_PARTS)
-        start = datetime(year, month, day)
-        year, month, day = (int(parts["Stop" + part]) for part in DAY_PARTS)
-        stop = datetime(year, month, day, 23, 59, 59)
-    except ValueError:
-        return None
-    return (start, stop) if start <= stop else None
+def _slot(parts: dict[str, str]) -> tuple[datetime, datetime] | None:
+    """A slot's ends from its ``StartYear`` .. ``StopSecond`` parts (a ticket time's have days only, OTRS's date
+    fields no seconds): a missing time of day is the start day's first second and the stop day's last, as OTRS
+    searches them; None when a date part is missing or not a date, or the slot ends before it starts."""
+    ends = []
+    for end, day_end in (("Start", ("0", "0", "0")), ("Stop", ("23", "59", "59"))):
+        times = [parts.get(end + part) or default for part, default in zip(SLOT_PARTS[3:], day_end, strict=True)]
+        try:
+            year, month, day, hour, minute, second = (int(v) for v in [*(parts[end + p] for p in DAY_PARTS), *times])
+            ends.append(datetime(year, month, day, hour, minute, second))
+        except (KeyError, ValueError):
+            return None
+    return (ends[0], ends[1]) if ends[0] <= ends[1] else None
 
 
 def _time_rows(prefix: str, when: TimeCondition) -> list[tuple[str, str]]:
@@ -301,24 +303,25 @@ def _field_times(values: dict[str, list[str]]) -> tuple[dict[str, TimeCondition]
         if (parts.get("") or [""])[-1] in ("", "0"):
             continue  # the field's box unticked: no condition, whatever its parts say
         last = {part: found[-1] for part, found in parts.items() if found}
-        try:
-            found = _point(last) if match["kind"] == "Point" else _slot(last)
-            times[match["name"]] = TimeCondition.model_validate(found)
-        except (KeyError, ValueError):  # a part missing, not a number or not a date; ValidationError is a ValueError
+        when = _point(last) if match["kind"] == "Point" else _slot_condition(last)
+        if when is None:  # a part missing, not a number or not a date
             unread.update({key + part: found for part, found in parts.items()})
+        else:
+            times[match["name"]] = when
     return times, unread
 
 
-def _point(parts: dict[str, str]) -> dict[str, Any]:
-    return {"point": {"start": parts["Start"], "amount": int(parts["Value"]), "unit": parts["Format"]}}
+def _slot_condition(parts: dict[str, str]) -> TimeCondition | None:
+    slot = _slot(parts)
+    return None if slot is None else TimeCondition(since=slot[0], until=slot[1])
 
 
-def _slot(parts: dict[str, str]) -> dict[str, Any]:
-    ends = {}
-    for end, default_second in (("Start", 0), ("Stop", 59)):
-        numbers = [int(parts.get(end + part) or (default_second if part == "Second" else 0)) for part in SLOT_PARTS]
-        ends["since" if end == "Start" else "until"] = datetime(*numbers)  # type: ignore[arg-type]
-    return ends
+def _point(parts: dict[str, str]) -> TimeCondition | None:
+    try:
+        point = {"start": parts["Start"], "amount": int(parts["Value"]), "unit": parts["Format"]}
+        return TimeCondition.model_validate({"point": point})
+    except (KeyError, ValueError):  # ValidationError is a ValueError
+        return None
 
 
 def _field_key(key: str, prefix: str) -> bool:

@@ -143,9 +143,12 @@ def between(field: FieldDef, earliest: datetime | None, latest: datetime | None)
             field.key, f"A time condition needs a Date or DateTime field; {field.label} is a {field.field_type} field."
         )
     column = VALUE.c.value_date
-    bounds = [column >= earliest] if earliest is not None else []
-    bounds += [column <= latest] if latest is not None else []
-    return _holding(field, and_(column.is_not(None), *bounds))
+    return _holding(field, and_(column.is_not(None), *within(column, earliest, latest)))
+
+
+def within(column: Any, low: Any, high: Any) -> list[ColumnElement[bool]]:
+    """``column >= low`` and ``column <= high``, each only when given (the ticket search's ranges use it too)."""
+    return ([column >= low] if low is not None else []) + ([column <= high] if high is not None else [])
 
 
 def _value(field: FieldDef, op: str, text: str) -> Any:

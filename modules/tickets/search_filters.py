@@ -33,6 +33,7 @@ from sqlalchemy import ColumnElement, Connection, select
 
 from modules.db.schema import metadata
 from modules.tickets.dynamic_fields_search import conditions as dynamic_field_conditions
+from modules.tickets.dynamic_fields_search import within
 from modules.tickets.search_query import SearchInvalid, TicketQuery
 
 T = metadata.tables
@@ -69,10 +70,10 @@ def filter_conditions(conn: Connection, query: TicketQuery) -> list[ColumnElemen
     if query.customer_user_id:
         conditions.append(_text_match(_TICKET.c.customer_user_id, query.customer_user_id, ignore_case=None))
     for prefix, column in _TIME_COLUMNS.items():
-        conditions.extend(_range(_TICKET.c[column], getattr(query, f"{prefix}_from"), getattr(query, f"{prefix}_to")))
+        conditions.extend(within(_TICKET.c[column], getattr(query, f"{prefix}_from"), getattr(query, f"{prefix}_to")))
     if query.pending_from or query.pending_to:
         conditions.append(_TICKET.c.until_time > 0)
-        conditions.extend(_range(_TICKET.c.until_time, _epoch(query.pending_from), _epoch(query.pending_to)))
+        conditions.extend(within(_TICKET.c.until_time, _epoch(query.pending_from), _epoch(query.pending_to)))
     if query.archived is not None:
         conditions.append(_TICKET.c.archive_flag == (1 if query.archived else 0))
     if query.watched_by:
@@ -119,10 +120,6 @@ def _text_match(column: Any, value: str, *, ignore_case: bool | None) -> ColumnE
     else:
         result = column == value
     return result
-
-
-def _range(column: Any, low: Any, high: Any) -> list[ColumnElement[bool]]:
-    return ([column >= low] if low is not None else []) + ([column <= high] if high is not None else [])
 
 
 def _epoch(moment: datetime | None) -> int | None:
